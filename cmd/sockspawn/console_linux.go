@@ -1,0 +1,148 @@
+package main
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/units"
+)
+
+// consoleRelay holds the master of the container's /dev/console for the
+// container's whole life and relays it to the supervisor's stdio as the
+// --console mode says. It also holds a peer fd, so reading the master never
+// sees a hangup while the container has the console closed (systemd opens
+// it only to write).
+type consoleRelay struct {
+	master  *os.File
+	peer    *os.File
+	restore func()
+	out     sync.WaitGroup
+}
+
+// escapeByte is ^]: pressed three times within a second on an interactive
+// console, it stops the container at once, as in systemd-nspawn.
+const escapeByte = 0x1d
+
+func startConsole(mode units.Console, master, peer *os.File, stdin, stdout *os.File, kill func()) (*consoleRelay, error) {
+	if master == nil {
+		return &consoleRelay{}, nil
+	}
+	m, err := pollable(master)
+	if err != nil {
+		return nil, err
+	}
+	r := &consoleRelay{master: m, peer: peer, restore: func() {}}
+	var sink io.Writer = io.Discard
+	if mode == units.ConsoleInteractive || mode == units.ConsoleReadOnly {
+		sink = stdout
+	}
+	r.out.Add(1)
+	go func() {
+		defer r.out.Done()
+		_, _ = io.Copy(sink, r.master)
+	}()
+	if mode == units.ConsoleInteractive {
+		if t, err := unix.IoctlGetTermios(int(stdin.Fd()), unix.TCGETS); err == nil {
+			raw := *t
+			raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+			raw.Oflag &^= unix.OPOST
+			raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+			raw.Cflag &^= unix.CSIZE | unix.PARENB
+			raw.Cflag |= unix.CS8
+			raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+			if unix.IoctlSetTermios(int(stdin.Fd()), unix.TCSETS, &raw) == nil {
+				saved := *t
+				r.restore = func() { _ = unix.IoctlSetTermios(int(stdin.Fd()), unix.TCSETS, &saved) }
+			}
+			r.resize(stdin)
+		}
+		go r.copyInput(stdin, kill)
+	}
+	return r, nil
+}
+
+// pollable returns a non-blocking duplicate of f, so that reads go through
+// Go's poller: an idle console costs no wake-ups.
+func pollable(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var nfd int
+	var derr error
+	if err := rc.Control(func(fd uintptr) { nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 3) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", derr)
+	}
+	f.Close()
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		return nil, os.NewSyscallError("fcntl(O_NONBLOCK)", err)
+	}
+	return os.NewFile(uintptr(nfd), "/dev/console"), nil
+}
+
+func (r *consoleRelay) copyInput(stdin *os.File, kill func()) {
+	buf := make([]byte, 4096)
+	var escapes []time.Time
+	for {
+		n, err := stdin.Read(buf)
+		for _, b := range buf[:n] {
+			if b != escapeByte {
+				escapes = escapes[:0]
+				continue
+			}
+			escapes = append(escapes, time.Now())
+			if len(escapes) >= 3 && escapes[len(escapes)-1].Sub(escapes[len(escapes)-3]) < time.Second {
+				kill()
+				return
+			}
+		}
+		if n > 0 {
+			if _, werr := r.master.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// resize copies the terminal size of stdin to the console.
+func (r *consoleRelay) resize(stdin *os.File) {
+	if r.master == nil {
+		return
+	}
+	ws, err := unix.IoctlGetWinsize(int(stdin.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return
+	}
+	rc, err := r.master.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) { _ = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, ws) })
+}
+
+// close flushes what the container wrote last, restores the terminal and
+// releases the console.
+func (r *consoleRelay) close() {
+	if r.master == nil {
+		return
+	}
+	if r.peer != nil {
+		r.peer.Close()
+	}
+	// Whatever is still buffered is read until the master runs dry.
+	_ = r.master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	r.out.Wait()
+	r.master.Close()
+	r.restore()
+}

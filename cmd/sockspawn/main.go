@@ -1,0 +1,70 @@
+// Command sockspawn runs OS containers, usually with systemd inside, as
+// ordinary systemd services: see `sockspawn --help`.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"github.com/sockspawn/sockspawn/payload"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "devel"
+
+func main() {
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+// dispatch runs one subcommand and returns the exit status.
+func dispatch(args []string) int {
+	if len(args) == 0 {
+		writeHelp(os.Stderr)
+		return 1
+	}
+	switch args[0] {
+	case payload.StageCommand:
+		fd, err := strconv.Atoi(argAt(args, 1))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sockspawn: the init stage is started by sockspawn itself")
+			return 1
+		}
+		return payload.StageMain(fd)
+	case payload.StubCommand:
+		return payload.StubMain(args[1:])
+	case "run":
+		return cmdRun(args[1:])
+	case "boot":
+		return cmdBoot(args[1:])
+	case "new":
+		return cmdNew(args[1:])
+	case "cat":
+		return cmdCat(args[1:])
+	case "help", "-h", "--help":
+		writeHelp(os.Stdout)
+		return 0
+	case "--version", "version":
+		fmt.Printf("sockspawn %s (%s)\n", version, runtime.Version())
+		return 0
+	case "__man":
+		writeMan(os.Stdout, version)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat; see sockspawn --help)\n", args[0])
+	return 1
+}
+
+func argAt(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}
+
+// errorf prints a one-line error and returns the failure status.
+func errorf(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "sockspawn: "+format+"\n", args...)
+	return 1
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/activation"
+	"github.com/sockspawn/sockspawn/payload"
+	"github.com/sockspawn/sockspawn/units"
+)
+
+// cmdRun is `sockspawn run [OPTIONS] [ARGS...]`.
+func cmdRun(args []string) int {
+	pa, err := parseRunArgs(args)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if pa.Help {
+		writeHelp(os.Stdout)
+		return 0
+	}
+	if pa.Version {
+		return dispatch([]string{"--version"})
+	}
+	return runConfig(pa.Config)
+}
+
+// runConfig runs one container to its end and returns the exit status.
+func runConfig(c units.Config) int {
+	if c.Directory != "" {
+		if err := payload.CheckImage(c.Directory); err != nil {
+			return errorf("%v", err)
+		}
+	}
+	d, err := decide(c, isTerminal(os.Stdin), payload.FindInit)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	creds, err := gatherCredentials(c.Credentials)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	sockets, err := gatherSockets(c.Listen)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer sockets.close()
+	osRelease := hostOSRelease()
+
+	// From here on things are created; each is undone on the way out.
+	rt, err := acquireRuntime(d.Machine)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer rt.release()
+	warn := func(s string) {
+		if !c.Quiet {
+			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+		}
+	}
+	cg, err := payload.SetupCgroup(d.Machine, warn)
+	if err != nil {
+		return errorf("cgroup: %v", err)
+	}
+	defer func() {
+		if err := cg.Remove(); err != nil {
+			warn(err.Error())
+		}
+	}()
+
+	consoleMode := payload.ConsolePTY
+	if d.Console == units.ConsolePipe {
+		consoleMode = payload.ConsolePipe
+	}
+	term := ""
+	if d.Console == units.ConsoleInteractive {
+		term = os.Getenv("TERM")
+	}
+	env := payload.Environment(payload.EnvInput{
+		UUID:        d.UUID,
+		OSRelease:   osRelease,
+		Term:        term,
+		Credentials: len(creds) > 0,
+		Listen:      activation.ListenEnv(len(sockets.files), sockets.names),
+		User:        c.Environment,
+	})
+	plan, err := payload.NewPlan(payload.Options{
+		Image:       d.Image,
+		Root:        rt.Root,
+		Hostname:    d.Hostname,
+		Volatile:    string(c.Volatile),
+		Binds:       payloadBinds(c.Binds),
+		Console:     consoleMode,
+		Argv:        d.Argv,
+		Env:         env,
+		ListenFDs:   len(sockets.files),
+		UUID:        d.UUID,
+		OSRelease:   osRelease,
+		Credentials: creds,
+		AsPid2:      c.AsPid2,
+	})
+	if err != nil {
+		return errorf("%v", err)
+	}
+	stop := make(chan os.Signal, 4)
+	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH)
+	defer signal.Stop(stop)
+	if sockets.own {
+		if status, done := waitFirstConnection(sockets, stop, c.Quiet); done {
+			return status
+		}
+	}
+	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
+	if consoleMode == payload.ConsolePTY {
+		// The payload talks to the console; the stage's own stdio only
+		// matters if it crashes before reporting.
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			return errorf("%v", err)
+		}
+		defer devnull.Close()
+		stdio[0], stdio[1] = devnull, devnull
+	}
+	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio})
+	if err != nil {
+		return errorf("%s: %v", d.Machine, err)
+	}
+	// The container's init owns the listening sockets now.
+	sockets.close()
+	return supervise(st, d, c, stop)
+}
+
+// payloadBinds converts the user's binds to the payload's plain form.
+func payloadBinds(bs []units.Bind) []payload.BindMount {
+	out := make([]payload.BindMount, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, payload.BindMount{Source: b.Source, Target: b.Target, ReadOnly: b.ReadOnly, Recursive: b.Recursive})
+	}
+	return out
+}
+
+// gatherCredentials reads the credentials to pass: those of sockspawn's
+// own service, then the explicit ones, which win.
+func gatherCredentials(explicit []units.Credential) ([]payload.File, error) {
+	credDir := os.Getenv("CREDENTIALS_DIRECTORY")
+	inherited, err := activation.InheritedCredentials(credDir)
+	if err != nil {
+		return nil, err
+	}
+	var given []activation.Credential
+	for _, c := range explicit {
+		if c.Path == "" {
+			given = append(given, activation.Credential{ID: c.ID, Data: c.Data})
+			continue
+		}
+		cr, err := activation.LoadCredential(c.ID, c.Path, credDir)
+		if err != nil {
+			return nil, err
+		}
+		given = append(given, cr)
+	}
+	var out []payload.File
+	for _, c := range activation.MergeCredentials(inherited, given) {
+		out = append(out, payload.File{Name: c.ID, Data: c.Data})
+	}
+	return out, nil
+}
+
+// hostOSRelease reads the host's os-release, as the os-release
+// specification says: /etc/os-release, else /usr/lib/os-release.
+func hostOSRelease() []byte {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := os.ReadFile(p); err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// sigWinch is true for the signal that only resizes the console.
+func sigWinch(s os.Signal) bool { return s == syscall.SIGWINCH }
+
+var errStopped = errors.New("stopped before the first connection")

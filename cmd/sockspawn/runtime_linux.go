@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// RuntimeBase is sockspawn's own runtime directory. It holds, per running
+// machine, an empty directory on which the init stage builds the
+// container's root (in the container's own mount namespace: nothing is
+// ever mounted on it in the host's), and the lock that keeps a machine
+// from running twice. Everything is removed when the container ends.
+var RuntimeBase = "/run/sockspawn/machines"
+
+// machineRuntime is one machine's runtime directory, locked.
+type machineRuntime struct {
+	Dir  string
+	Root string
+	lock *os.File
+}
+
+func acquireRuntime(machine string) (*machineRuntime, error) {
+	if err := os.MkdirAll(RuntimeBase, 0o755); err != nil {
+		return nil, fmt.Errorf("create runtime directory: %w", err)
+	}
+	dir := filepath.Join(RuntimeBase, machine)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create runtime directory: %w", err)
+	}
+	lock, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open runtime directory: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("machine %q is already running (%s is locked)", machine, dir)
+		}
+		return nil, &os.PathError{Op: "flock", Path: dir, Err: err}
+	}
+	rt := &machineRuntime{Dir: dir, Root: filepath.Join(dir, "root"), lock: lock}
+	if err := os.Mkdir(rt.Root, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		rt.release()
+		return nil, fmt.Errorf("create staging directory: %w", err)
+	}
+	return rt, nil
+}
+
+// release removes the runtime directory and drops the lock.
+func (rt *machineRuntime) release() {
+	_ = os.Remove(rt.Root)
+	_ = os.Remove(rt.Dir)
+	_ = os.Remove(RuntimeBase) // only if no other machine runs
+	_ = os.Remove(filepath.Dir(RuntimeBase))
+	rt.lock.Close()
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/sockspawn/sockspawn/activation"
+)
+
+// listenSockets are the sockets handed to the container's init: either
+// passed to sockspawn by systemd, or bound by sockspawn itself (--listen).
+type listenSockets struct {
+	files []*os.File
+	names []string
+	own   bool // bound by sockspawn: boot on the first connection
+}
+
+// gatherSockets takes over the sockets systemd passed (LISTEN_FDS), which
+// must all be sockets, or binds the --listen addresses. The LISTEN_*
+// variables are removed from sockspawn's environment either way.
+func gatherSockets(listen []string) (*listenSockets, error) {
+	inh, err := activation.Inherit(os.LookupEnv, false)
+	activation.UnsetListenEnv()
+	if err != nil {
+		return nil, err
+	}
+	s := &listenSockets{files: inh.Files, names: inh.Names}
+	if len(listen) == 0 {
+		return s, nil
+	}
+	if len(s.files) > 0 {
+		s.close()
+		return nil, fmt.Errorf("--listen cannot be combined with sockets passed by the service manager (LISTEN_FDS=%d)", len(inh.Files))
+	}
+	s.own = true
+	for _, spec := range listen {
+		ls, err := activation.ParseListenAddress(spec)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		f, err := ls.Open()
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("--listen=%s: %w", spec, err)
+		}
+		s.files = append(s.files, f)
+		s.names = append(s.names, ls.Name)
+	}
+	return s, nil
+}
+
+// close closes sockspawn's copies of the sockets.
+func (s *listenSockets) close() {
+	if s == nil {
+		return
+	}
+	for _, f := range s.files {
+		f.Close()
+	}
+	s.files = nil
+}
+
+// waitFirstConnection sleeps until one of sockspawn's own sockets has a
+// pending connection. done is true when a termination signal came first;
+// status is then the exit status.
+func waitFirstConnection(s *listenSockets, sigs <-chan os.Signal, quiet bool) (status int, done bool) {
+	if !quiet {
+		fmt.Fprintf(os.Stderr, "sockspawn: waiting for the first connection on %d socket(s)\n", len(s.files))
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if sigWinch(sig) {
+					continue
+				}
+				close(stop)
+				return
+			case <-finished:
+				return
+			}
+		}
+	}()
+	err := activation.WaitReadable(s.files, stop)
+	if errors.Is(err, activation.ErrStopped) {
+		return 0, true
+	}
+	if err != nil {
+		return errorf("%v", err), true
+	}
+	return 0, false
+}

@@ -1,0 +1,198 @@
+package payload
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Cgroup is the container's place in the cgroup2 hierarchy.
+//
+// Under a unit with Delegate=yes (systemd marks such cgroups with the
+// trusted.delegate xattr), the unit's cgroup is ours: the supervisor moves
+// itself into its "supervisor" child and the container starts in the
+// "payload" child. Elsewhere, the container gets a child of the
+// supervisor's current cgroup and the supervisor says so once.
+type Cgroup struct {
+	Mount      string // where cgroup2 is mounted on the host
+	Own        string // the supervisor's cgroup when it started, relative to Mount
+	Payload    string // the container's cgroup, relative to Mount
+	Supervisor string // the supervisor's child cgroup when delegated, else ""
+	Delegated  bool
+	dir        *os.File
+}
+
+// UnifiedMount finds the cgroup2 hierarchy: /sys/fs/cgroup on a pure
+// cgroup2 host, /sys/fs/cgroup/unified on a hybrid one.
+func UnifiedMount() (string, error) {
+	for _, p := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		var st unix.Statfs_t
+		if unix.Statfs(p, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+}
+
+// OwnCgroup returns the cgroup2 path ("0::" line) of /proc/self/cgroup.
+func OwnCgroup(procSelfCgroup []byte) (string, error) {
+	sc := bufio.NewScanner(bytes.NewReader(procSelfCgroup))
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
+			if !path.IsAbs(p) {
+				return "", fmt.Errorf("unexpected cgroup path %q", p)
+			}
+			return path.Clean(p), nil
+		}
+	}
+	return "", fmt.Errorf("no cgroup2 entry in /proc/self/cgroup")
+}
+
+// PayloadCgroup decides, without touching anything, where the container
+// and the supervisor go: see Cgroup.
+func PayloadCgroup(own, machine string, delegated bool) (payloadCG, supervisorCG string) {
+	if delegated {
+		return path.Join(own, "payload"), path.Join(own, "supervisor")
+	}
+	return path.Join(own, "sockspawn-"+machine), ""
+}
+
+// SetupCgroup creates the container's cgroup (and, when delegated, moves
+// the supervisor into its own child). warn is told once when the
+// supervisor is not in a delegated cgroup.
+func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
+	mnt, err := UnifiedMount()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	own, err := OwnCgroup(b)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cgroup{Mount: mnt, Own: own, Delegated: isDelegated(path.Join(mnt, own))}
+	c.Payload, c.Supervisor = PayloadCgroup(own, machine, c.Delegated)
+	if !c.Delegated && warn != nil {
+		warn(fmt.Sprintf("not in a delegated cgroup (no unit with Delegate=yes); the container runs in %s", c.Payload))
+	}
+	if c.Supervisor != "" {
+		if err := mkdirCgroup(path.Join(mnt, c.Supervisor)); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path.Join(mnt, c.Supervisor, "cgroup.procs"), []byte("0"), 0); err != nil {
+			_ = os.Remove(path.Join(mnt, c.Supervisor))
+			return nil, fmt.Errorf("move supervisor into %s: %w", c.Supervisor, err)
+		}
+	}
+	if err := mkdirCgroup(path.Join(mnt, c.Payload)); err != nil {
+		c.Remove()
+		return nil, err
+	}
+	fd, err := unix.Open(path.Join(mnt, c.Payload), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		c.Remove()
+		return nil, &os.PathError{Op: "open", Path: path.Join(mnt, c.Payload), Err: err}
+	}
+	c.dir = os.NewFile(uintptr(fd), path.Join(mnt, c.Payload))
+	return c, nil
+}
+
+// mkdirCgroup creates a cgroup; an existing one is reused only if no
+// process is in it (a leftover of a supervisor that was killed).
+func mkdirCgroup(p string) error {
+	err := os.Mkdir(p, 0o755)
+	if errors.Is(err, os.ErrExist) {
+		if populated(p) {
+			return fmt.Errorf("cgroup %s is in use: is the machine already running?", p)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create cgroup: %w", err)
+	}
+	return nil
+}
+
+func populated(p string) bool {
+	b, err := os.ReadFile(path.Join(p, "cgroup.events"))
+	return err == nil && bytes.Contains(b, []byte("populated 1"))
+}
+
+func isDelegated(p string) bool {
+	for _, attr := range []string{"trusted.delegate", "user.delegate"} {
+		buf := make([]byte, 8)
+		n, err := unix.Getxattr(p, attr, buf)
+		if err == nil && string(buf[:n]) == "1" {
+			return true
+		}
+	}
+	return false
+}
+
+// FD is the open cgroup directory, for clone3(CLONE_INTO_CGROUP); -1 if none.
+func (c *Cgroup) FD() int {
+	if c == nil || c.dir == nil {
+		return -1
+	}
+	return int(c.dir.Fd())
+}
+
+// Remove deletes the payload cgroup with everything the container created
+// below it, and moves the supervisor back out of its child. It waits a
+// little for the kernel to empty cgroups of processes that just died.
+func (c *Cgroup) Remove() error {
+	if c == nil {
+		return nil
+	}
+	if c.dir != nil {
+		c.dir.Close()
+		c.dir = nil
+	}
+	var errs []error
+	if err := removeTree(path.Join(c.Mount, c.Payload)); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Supervisor != "" {
+		_ = os.WriteFile(path.Join(c.Mount, c.Own, "cgroup.procs"), []byte("0"), 0)
+		if err := removeTree(path.Join(c.Mount, c.Supervisor)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeTree removes a cgroup and its children, depth first.
+func removeTree(p string) error {
+	entries, err := os.ReadDir(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := removeTree(path.Join(p, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := unix.Rmdir(p)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return &os.PathError{Op: "remove cgroup", Path: p, Err: err}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,93 @@
+package payload
+
+import "golang.org/x/sys/unix"
+
+// Where a mount's Source is looked up.
+const (
+	SourceHost  = "host"  // a host path, or a file system name
+	SourceImage = "image" // a path resolved inside the image directory
+	SourceRoot  = "root"  // a path resolved inside the root being built
+)
+
+// Mount is one step of building the container's file system tree. Target
+// is a path inside the container, always resolved inside the root being
+// built so that a symlink in the image can never point it at the host.
+type Mount struct {
+	Target    string  `json:"target"`
+	Source    string  `json:"source,omitempty"`
+	SourceIn  string  `json:"source_in,omitempty"` // SourceHost, SourceImage or SourceRoot
+	FSType    string  `json:"fstype,omitempty"`    // empty for a bind mount
+	Flags     uintptr `json:"flags,omitempty"`
+	Data      string  `json:"data,omitempty"`
+	ReadOnly  bool    `json:"ro,omitempty"`       // made read-only once mounted (recursively for Recursive)
+	Recursive bool    `json:"rec,omitempty"`      // MS_REC for binds
+	Optional  bool    `json:"optional,omitempty"` // skipped when the source or target does not exist
+	File      bool    `json:"file,omitempty"`     // the target is a file, not a directory
+	Seal      bool    `json:"seal,omitempty"`     // made read-only only after the stage filled it
+}
+
+// IsBind reports whether m is a bind mount.
+func (m Mount) IsBind() bool { return m.FSType == "" }
+
+const (
+	apiFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	tmpFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_STRICTATIME
+)
+
+// procMasks are /proc files that reveal or change host-wide state and are
+// hidden behind a read-only /dev/null. Missing ones are skipped.
+var procMasks = []string{
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/timer_list",
+	"/proc/sched_debug",
+	"/proc/latency_stats",
+	"/proc/kallsyms",
+}
+
+// Mounts returns the mount steps for o, in the order the stage performs
+// them: the root, the API file systems the Container Interface asks for,
+// /run and /tmp, /run/host, and finally the user's binds.
+func Mounts(o Options) []Mount {
+	var ms []Mount
+	switch o.Volatile {
+	case VolatileYes:
+		ms = append(ms,
+			Mount{Target: "/", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_STRICTATIME, Data: "mode=0755"},
+			Mount{Target: "/usr", Source: "/usr", SourceIn: SourceImage, Recursive: true, ReadOnly: true})
+	case VolatileState:
+		ms = append(ms,
+			Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true, ReadOnly: true},
+			Mount{Target: "/var", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755"})
+	default:
+		ms = append(ms, Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true})
+	}
+	ms = append(ms,
+		Mount{Target: "/proc", Source: "proc", FSType: "proc", Flags: apiFlags},
+		Mount{Target: "/proc/sys", Source: "/proc/sys", SourceIn: SourceRoot, ReadOnly: true},
+		Mount{Target: "/proc/sysrq-trigger", Source: "/proc/sysrq-trigger", SourceIn: SourceRoot, ReadOnly: true, File: true, Optional: true})
+	for _, p := range procMasks {
+		ms = append(ms, Mount{Target: p, Source: "/dev/null", SourceIn: SourceHost, ReadOnly: true, File: true, Optional: true})
+	}
+	ms = append(ms,
+		Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY},
+		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags},
+		Mount{Target: "/sys/fs/selinux", Source: "/sys/fs/selinux", SourceIn: SourceHost, ReadOnly: true, Optional: true},
+		Mount{Target: "/dev", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=0755"},
+		Mount{Target: "/dev/pts", Source: "devpts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=620,gid=5"},
+		Mount{Target: "/dev/shm", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"},
+		Mount{Target: "/dev/mqueue", Source: "mqueue", FSType: "mqueue", Flags: apiFlags})
+	if !bindTargets(o, "/run") {
+		ms = append(ms, Mount{Target: "/run", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755"})
+	}
+	if !bindTargets(o, "/tmp") {
+		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"})
+	}
+	ms = append(ms,
+		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true},
+		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true})
+	for _, b := range o.Binds {
+		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive})
+	}
+	return ms
+}

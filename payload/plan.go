@@ -1,0 +1,154 @@
+package payload
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Volatile modes, with systemd-nspawn's meanings.
+const (
+	VolatileNo    = "no"
+	VolatileYes   = "yes"
+	VolatileState = "state"
+)
+
+// Console modes: whether the stage allocates a pty for /dev/console.
+const (
+	ConsolePTY  = "pty"  // /dev/console is a pty whose master the supervisor holds
+	ConsolePipe = "pipe" // no pty: the payload inherits the supervisor's stdio
+)
+
+// BindMount is a bind mount the user asked for.
+type BindMount struct {
+	Source    string `json:"source"`
+	Target    string `json:"target"`
+	ReadOnly  bool   `json:"ro,omitempty"`
+	Recursive bool   `json:"rec,omitempty"`
+}
+
+// File is a file the stage writes into the container, named relative to its
+// directory.
+type File struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// Options is what the supervisor decided about one container, as plain
+// data. NewPlan turns it into a Plan.
+type Options struct {
+	Image          string      // absolute path of the image's root directory
+	Root           string      // empty host directory the stage builds the root on
+	Hostname       string      // hostname inside the container
+	Volatile       string      // VolatileNo, VolatileYes or VolatileState
+	Binds          []BindMount // user binds, in order
+	Console        string      // ConsolePTY or ConsolePipe
+	Argv           []string    // the payload's argv; Argv[0] is a path inside the container
+	Env            []string    // the payload's whole environment
+	ListenFDs      int         // fds 3..3+ListenFDs-1 are handed to the payload
+	UUID           string      // the container's UUID, for /run/host/container-uuid
+	OSRelease      []byte      // the host's os-release, for /run/host/os-release
+	Credentials    []File      // for /run/host/credentials
+	AsPid2         bool        // run Argv under a stub PID 1
+	PrivateNetwork bool        // the container has its own network namespace
+}
+
+// Plan is everything the init stage does, in order. It travels from the
+// supervisor to the stage as JSON over the sync socket.
+type Plan struct {
+	Root      string    `json:"root"`
+	ImageDir  string    `json:"image"`
+	Hostname  string    `json:"hostname"`
+	Mounts    []Mount   `json:"mounts"`
+	Console   string    `json:"console"`
+	Argv      []string  `json:"argv"`
+	Env       []string  `json:"env"`
+	ListenFDs int       `json:"listen_fds"`
+	RunHost   RunHost   `json:"run_host"`
+	AsPid2    bool      `json:"as_pid2,omitempty"`
+	Devices   []Device  `json:"devices"`
+	Symlinks  []Symlink `json:"symlinks"`
+	DropCaps  []int     `json:"drop_caps"`
+}
+
+// NewPlan checks o and computes the Plan the stage will carry out.
+func NewPlan(o Options) (Plan, error) {
+	if !path.IsAbs(o.Image) {
+		return Plan{}, fmt.Errorf("image directory %q is not an absolute path", o.Image)
+	}
+	if !path.IsAbs(o.Root) {
+		return Plan{}, fmt.Errorf("staging directory %q is not an absolute path", o.Root)
+	}
+	if len(o.Argv) == 0 || o.Argv[0] == "" {
+		return Plan{}, fmt.Errorf("no command to run")
+	}
+	switch o.Volatile {
+	case VolatileNo, VolatileYes, VolatileState:
+	case "":
+		o.Volatile = VolatileNo
+	default:
+		return Plan{}, fmt.Errorf("unknown volatile mode %q", o.Volatile)
+	}
+	switch o.Console {
+	case ConsolePTY, ConsolePipe:
+	default:
+		return Plan{}, fmt.Errorf("unknown console mode %q", o.Console)
+	}
+	for _, b := range o.Binds {
+		if !path.IsAbs(b.Source) || !path.IsAbs(b.Target) {
+			return Plan{}, fmt.Errorf("bind %s:%s: paths must be absolute", b.Source, b.Target)
+		}
+	}
+	if o.ListenFDs < 0 {
+		return Plan{}, fmt.Errorf("negative number of listening fds")
+	}
+	p := Plan{
+		Root:      o.Root,
+		ImageDir:  o.Image,
+		Hostname:  o.Hostname,
+		Mounts:    Mounts(o),
+		Console:   o.Console,
+		Argv:      o.Argv,
+		Env:       o.Env,
+		ListenFDs: o.ListenFDs,
+		RunHost:   NewRunHost(o.UUID, o.OSRelease, o.Credentials),
+		AsPid2:    o.AsPid2,
+		Devices:   DevNodes(),
+		Symlinks:  append(baseSymlinks(o.Volatile), DevSymlinks()...),
+		DropCaps:  planCaps(o),
+	}
+	return p, nil
+}
+
+// bindTargets reports whether a user bind mounts exactly on target, in
+// which case the default mount there is left out.
+func bindTargets(o Options, target string) bool {
+	for _, b := range o.Binds {
+		if path.Clean(b.Target) == target {
+			return true
+		}
+	}
+	return false
+}
+
+// inImage joins an absolute container path to the image directory.
+func inImage(image, p string) string {
+	return path.Join(image, strings.TrimPrefix(p, "/"))
+}
+
+// planCaps is kept next to the Plan so the stage applies what NewPlan decided.
+func planCaps(o Options) []int { return DroppedCapabilities(o.PrivateNetwork) }
+
+// baseSymlinks are the merged-/usr links a volatile root needs, since only
+// /usr comes from the image (systemd's base-filesystem makes the same).
+func baseSymlinks(volatile string) []Symlink {
+	if volatile != VolatileYes {
+		return nil
+	}
+	return []Symlink{
+		{Path: "/bin", Target: "usr/bin"},
+		{Path: "/sbin", Target: "usr/sbin"},
+		{Path: "/lib", Target: "usr/lib"},
+		{Path: "/lib64", Target: "usr/lib64"},
+	}
+}

@@ -1,0 +1,189 @@
+package payload
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Namespaces are the namespaces every container gets, created at clone
+// time so that every thread of the stage is born inside them.
+const Namespaces = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP
+
+// StageSpec is how the init stage is started: everything StageCmd needs.
+type StageSpec struct {
+	Exe       string     // the executable to run: the sealed copy of sockspawn
+	Listen    []*os.File // listening sockets, fds 3.. in the stage, in order
+	Sync      *os.File   // the stage's end of the sync socket, after Listen
+	CgroupFD  int        // cgroup to start in, or -1
+	Stdio     [3]*os.File
+	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
+}
+
+// StageCmd builds the command that starts the init stage. It is a pure
+// function: ExtraFiles holds the listening fds first (so they become fds
+// 3, 4, … in the stage, as the payload will see them) and the sync socket
+// last; the sync fd number travels on the command line.
+func StageCmd(s StageSpec, pidfd *int) *exec.Cmd {
+	syncFD := 3 + len(s.Listen)
+	cmd := &exec.Cmd{
+		Path:       s.Exe,
+		Args:       []string{"sockspawn-stage", StageCommand, strconv.Itoa(syncFD)},
+		Env:        []string{},
+		Stdin:      s.Stdio[0],
+		Stdout:     s.Stdio[1],
+		Stderr:     s.Stdio[2],
+		ExtraFiles: append(append([]*os.File(nil), s.Listen...), s.Sync),
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: Namespaces | s.ExtraFlag,
+			Setsid:     true,
+			Pdeathsig:  syscall.SIGKILL,
+			PidFD:      pidfd,
+		},
+	}
+	if s.CgroupFD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = s.CgroupFD
+	}
+	return cmd
+}
+
+// Stage is a running init stage, later the container's init.
+type Stage struct {
+	Cmd     *exec.Cmd
+	PidFD   int      // pidfd of the stage (then init), for signalling
+	Notify  *os.File // the container's /run/host/notify socket
+	Console *os.File // master of /dev/console, nil with ConsolePipe
+	Peer    *os.File // an open peer of the console, so reads never see a hangup
+	sync    *os.File
+}
+
+// Start copies sockspawn into a sealed memfd, starts the init stage from it
+// in new namespaces and hands it the plan. It returns once the stage has
+// built the container and handed back its notify socket and console; the
+// payload is not executed yet: call WaitExec.
+func Start(p Plan, spec StageSpec) (*Stage, error) {
+	exe, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	parent, child, err := newSyncPair()
+	if err != nil {
+		return nil, err
+	}
+	defer child.Close()
+	// Named through our own pid, not /proc/self: the child rearranges its
+	// fds before execve and could land a listening fd on the memfd's number.
+	spec.Exe = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), exe.Fd())
+	spec.Sync = child
+	pidfd := -1
+	cmd := StageCmd(spec, &pidfd)
+	if err := cmd.Start(); err != nil {
+		if spec.CgroupFD >= 0 && errors.Is(err, unix.EBUSY) {
+			err = fmt.Errorf("%w (is the cgroup's subtree_control non-empty?)", err)
+		}
+		parent.Close()
+		return nil, fmt.Errorf("start init stage: %w", err)
+	}
+	child.Close()
+	st := &Stage{Cmd: cmd, PidFD: pidfd, sync: parent}
+	if err := sendMsg(parent, syncMsg{Type: "plan", Plan: &p}); err != nil {
+		st.abort()
+		return nil, err
+	}
+	m, files, err := recvMsg(parent)
+	if err != nil {
+		st.abort()
+		return nil, err
+	}
+	switch {
+	case m.Type == "error":
+		st.abort()
+		return nil, &StageError{Step: m.Step, Err: m.Error}
+	case m.Type == "fds" && len(files) >= 1:
+		st.Notify = files[0]
+		if len(files) >= 3 {
+			st.Console, st.Peer = files[1], files[2]
+		}
+		return st, nil
+	default:
+		for _, f := range files {
+			f.Close()
+		}
+		st.abort()
+		return nil, fmt.Errorf("init stage died while building the container")
+	}
+}
+
+// WaitExec waits until the stage executed the payload (nil) or reports
+// why it could not.
+func (s *Stage) WaitExec() error {
+	defer s.sync.Close()
+	m, files, err := recvMsg(s.sync)
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return err
+	}
+	switch m.Type {
+	case "":
+		return nil
+	case "error":
+		return &StageError{Step: m.Step, Err: m.Error}
+	default:
+		return fmt.Errorf("unexpected message %q from the init stage", m.Type)
+	}
+}
+
+// Signal sends sig to the stage (the container's init) through its pidfd.
+func (s *Stage) Signal(sig syscall.Signal) error {
+	if s.PidFD >= 0 {
+		return unix.PidfdSendSignal(s.PidFD, sig, nil, 0)
+	}
+	return s.Cmd.Process.Signal(sig)
+}
+
+// abort kills a stage that failed and reaps it.
+func (s *Stage) abort() {
+	_ = s.Signal(syscall.SIGKILL)
+	_ = s.Cmd.Wait()
+	s.sync.Close()
+	if s.PidFD >= 0 {
+		unix.Close(s.PidFD)
+	}
+}
+
+// sealedSelf returns a sealed memfd copy of the running executable: the
+// stage is executed from it so that a process in the container can never
+// reach, let alone overwrite, the host's sockspawn binary through
+// /proc/PID/exe (CVE-2019-5736).
+func sealedSelf() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("open own executable: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("sockspawn-stage", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, os.NewSyscallError("memfd_create", err)
+	}
+	mem := os.NewFile(uintptr(fd), "memfd:sockspawn-stage")
+	if _, err := io.Copy(mem, src); err != nil {
+		mem.Close()
+		return nil, fmt.Errorf("copy own executable to memfd: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		mem.Close()
+		return nil, os.NewSyscallError("fcntl(F_ADD_SEALS)", err)
+	}
+	return mem, nil
+}

@@ -1,0 +1,265 @@
+package payload
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// StageCommand is the hidden subcommand that runs the init stage.
+const StageCommand = "__stage"
+
+// StageMain is the init stage: it runs as PID 1 of the container's fresh
+// namespaces, reads the Plan from the sync socket (fd syncFD), builds the
+// root, pivots into it and executes the payload. It returns only on
+// failure, after reporting the failure over the sync socket.
+func StageMain(syncFD int) int {
+	// Everything below, the bounding-set drops in particular, must happen
+	// on the thread that finally calls execve.
+	runtime.LockOSThread()
+	unix.Umask(0)
+	sync := os.NewFile(uintptr(syncFD), "sync")
+	err := runStage(sync)
+	var se *StageError
+	if !errors.As(err, &se) {
+		se = &StageError{Step: "stage", Err: err.Error()}
+	}
+	if sendMsg(sync, syncMsg{Type: "error", Step: se.Step, Error: se.Err}) != nil {
+		fmt.Fprintf(os.Stderr, "sockspawn stage: %s\n", se.Error())
+	}
+	return 1
+}
+
+func fail(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &StageError{Step: step, Err: err.Error()}
+}
+
+func runStage(sync *os.File) error {
+	m, _, err := recvMsg(sync)
+	if err != nil {
+		return fail("read plan", err)
+	}
+	if m.Type != "plan" || m.Plan == nil {
+		return fail("read plan", fmt.Errorf("unexpected message %q", m.Type))
+	}
+	p := m.Plan
+	if err := mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
+		return fail("make mounts private", err)
+	}
+	for _, mt := range p.Mounts {
+		if err := doMount(p, mt); err != nil {
+			return fail("mount "+mt.Target, err)
+		}
+	}
+	if err := makeDev(p.Root, p.Devices, p.Symlinks); err != nil {
+		return fail("populate /dev", err)
+	}
+	var master, peer *os.File
+	if p.Console == ConsolePTY {
+		if master, peer, err = openConsole(p.Root); err != nil {
+			return fail("allocate /dev/console", err)
+		}
+	}
+	notify, err := buildRunHost(p.Root, p.RunHost)
+	if err != nil {
+		return fail("populate "+RunHostDir, err)
+	}
+	for i := len(p.Mounts) - 1; i >= 0; i-- {
+		if mt := p.Mounts[i]; mt.Seal {
+			if err := sealMount(p.Root, mt.Target); err != nil {
+				return fail("make "+mt.Target+" read-only", err)
+			}
+		}
+	}
+	if p.Hostname != "" {
+		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
+			return fail("set hostname", os.NewSyscallError("sethostname", err))
+		}
+	}
+	fds := []int{int(notify.Fd())}
+	if master != nil {
+		fds = append(fds, int(master.Fd()), int(peer.Fd()))
+	}
+	if err := sendMsg(sync, syncMsg{Type: "fds"}, fds...); err != nil {
+		return fail("hand over notify socket and console", err)
+	}
+	notify.Close()
+	if master != nil {
+		master.Close()
+		if err := attachConsole(peer); err != nil {
+			return fail("attach /dev/console", err)
+		}
+	}
+	if err := pivotRoot(p.Root); err != nil {
+		return fail("pivot_root", err)
+	}
+	for _, c := range p.DropCaps {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fail("drop capabilities", os.NewSyscallError(fmt.Sprintf("prctl(PR_CAPBSET_DROP, %d)", c), err))
+		}
+	}
+	argv := p.Argv
+	prog, err := lookPath(argv[0], p.Env)
+	if err != nil {
+		return fail("find "+argv[0], err)
+	}
+	if p.AsPid2 {
+		argv = append([]string{"sockspawn-stub", StubCommand, prog}, argv[1:]...)
+		prog = "/proc/self/exe"
+	}
+	// Everything but stdio and the listening fds gets close-on-exec; the
+	// sync socket too, so end of file tells the supervisor exec happened.
+	if err := unix.CloseRange(uint(3+p.ListenFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fail("close stray fds", os.NewSyscallError("close_range", err))
+	}
+	for fd := 3; fd < 3+p.ListenFDs; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return fail("pass listening fds", os.NewSyscallError(fmt.Sprintf("fcntl(%d, F_SETFD)", fd), err))
+		}
+	}
+	err = unix.Exec(prog, argv, p.Env)
+	return fail("execute "+prog, err)
+}
+
+// doMount carries out one mount step inside root.
+func doMount(p *Plan, m Mount) error {
+	src := m.Source
+	var srcFile *os.File
+	if m.IsBind() {
+		var err error
+		switch m.SourceIn {
+		case SourceImage:
+			srcFile, err = openIn(p.ImageDir, m.Source, unix.O_PATH)
+		case SourceRoot:
+			srcFile, err = openIn(p.Root, m.Source, unix.O_PATH)
+		default:
+			var fd int
+			fd, err = unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+			if err == nil {
+				srcFile = os.NewFile(uintptr(fd), m.Source)
+			} else {
+				err = &os.PathError{Op: "open", Path: m.Source, Err: err}
+			}
+		}
+		if err != nil {
+			if m.Optional && errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			return fmt.Errorf("source: %w", err)
+		}
+		defer srcFile.Close()
+		src = procPath(srcFile)
+		var st unix.Stat_t
+		if err := unix.Fstat(int(srcFile.Fd()), &st); err != nil {
+			return err
+		}
+		m.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
+	}
+	if m.Target != "/" {
+		var err error
+		if m.File {
+			if m.Optional {
+				if f, err := openIn(p.Root, m.Target, unix.O_PATH); err != nil {
+					return nil
+				} else {
+					f.Close()
+				}
+			}
+			err = createFileIn(p.Root, m.Target, 0o644)
+		} else {
+			err = mkdirAllIn(p.Root, m.Target, 0o755)
+		}
+		if err != nil {
+			return fmt.Errorf("target: %w", err)
+		}
+	}
+	target, err := openIn(p.Root, m.Target, unix.O_PATH)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	defer target.Close()
+	flags := m.Flags
+	if m.IsBind() {
+		flags |= unix.MS_BIND
+		if m.Recursive {
+			flags |= unix.MS_REC
+		}
+	}
+	if err := mount(src, procPath(target), m.FSType, flags, m.Data); err != nil {
+		return err
+	}
+	if m.ReadOnly && !m.Seal {
+		return sealMountRec(p.Root, m.Target, m.Recursive)
+	}
+	return nil
+}
+
+func sealMount(root, target string) error { return sealMountRec(root, target, false) }
+
+// sealMountRec makes the mount now on target read-only. The target is
+// opened again: the fd used to mount points below the new mount.
+func sealMountRec(root, target string, recursive bool) error {
+	f, err := openIn(root, target, unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return makeReadOnly(f, recursive)
+}
+
+// pivotRoot makes root the root of the mount namespace and detaches the old
+// root, the way bubblewrap does: pivot_root(".", ".") then umount ".".
+func pivotRoot(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return &os.PathError{Op: "chdir", Path: root, Err: err}
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return &os.PathError{Op: "pivot_root", Path: root, Err: err}
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "umount", Path: "old root", Err: err}
+	}
+	return unix.Chdir("/")
+}
+
+// lookPath finds prog inside the new root using $PATH from env.
+func lookPath(prog string, env []string) (string, error) {
+	if strings.Contains(prog, "/") {
+		return prog, checkExecutable(prog)
+	}
+	pathVar := DefaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	for _, dir := range strings.Split(pathVar, ":") {
+		if dir == "" {
+			continue
+		}
+		p := path.Join(dir, prog)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q not found in $PATH inside the container", prog)
+}
+
+func checkExecutable(p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", p)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+// Package units owns what a machine is called and how it is configured:
+// machine and instance names (validation and escaping), the per-machine
+// configuration files, and rendering and installing the unit templates.
+// It knows nothing of namespaces or mounts.
+package units
+
+// Volatile selects how much of the image is replaced by memory.
+type Volatile string
+
+// The --volatile= modes, with systemd-nspawn's meanings.
+const (
+	VolatileNo    Volatile = "no"    // the image is used as it is
+	VolatileYes   Volatile = "yes"   // tmpfs root, the image's /usr read-only
+	VolatileState Volatile = "state" // the image read-only, a tmpfs on /var
+)
+
+// Console selects what the supervisor does with the container's /dev/console.
+type Console string
+
+// The --console= modes, with systemd-nspawn's meanings.
+const (
+	ConsoleInteractive Console = "interactive" // pty relayed both ways to our stdio
+	ConsoleReadOnly    Console = "read-only"   // pty, output relayed, input not
+	ConsolePassive     Console = "passive"     // pty, nothing relayed
+	ConsolePipe        Console = "pipe"        // no pty: the payload gets our stdio
+)
+
+// Bind is one --bind= or --bind-ro= request.
+type Bind struct {
+	Source    string // absolute path on the host
+	Target    string // absolute path inside the container
+	ReadOnly  bool
+	Recursive bool // rbind (the default) or norbind
+}
+
+// Credential is one credential handed to the container's init through
+// $CREDENTIALS_DIRECTORY. Data is set for --set-credential=; Path for
+// --load-credential= (read when the container starts).
+type Credential struct {
+	ID   string
+	Data []byte
+	Path string
+}
+
+// Config is everything a user can ask of one container, from flags and from
+// the machine's configuration file. The zero value of each field means
+// "not set" where a default applies; Defaults fills those in.
+type Config struct {
+	Directory   string     // -D: the image's root directory
+	Machine     string     // -M: machine name
+	Hostname    string     // --hostname: defaults to Machine
+	Boot        bool       // -b: run the image's init
+	AsPid2      bool       // --as-pid2: run the command under a stub PID 1
+	Volatile    Volatile   // --volatile=
+	Binds       []Bind     // --bind=, --bind-ro=
+	Environment []string   // --setenv=KEY=VALUE, in order
+	Credentials []Credential
+	UUID        string   // --uuid: empty means derived from Machine
+	Console     Console  // --console=: empty means chosen by whether stdin is a tty
+	NotifyReady *bool    // --notify-ready=: nil means yes with -b
+	Listen      []string // --listen=ADDR: sockets sockspawn binds itself
+	Args        []string // positional arguments: init arguments with -b, else the command
+	Quiet       bool     // -q: no informational messages
+}
