@@ -62,7 +62,11 @@ type Stage struct {
 	Console *os.File // master of /dev/console, nil with ConsolePipe
 	Peer    *os.File // an open peer of the console, so reads never see a hangup
 	sync    *os.File
+	execed  bool
 }
+
+// Execed reports whether the payload was executed (WaitExec returned nil).
+func (s *Stage) Execed() bool { return s.execed }
 
 // Start copies sockspawn into a sealed memfd, starts the init stage from it
 // in new namespaces and hands it the plan. It returns once the stage has
@@ -126,20 +130,31 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 // why it could not.
 func (s *Stage) WaitExec() error {
 	defer s.sync.Close()
-	m, files, err := recvMsg(s.sync)
-	for _, f := range files {
-		f.Close()
-	}
-	if err != nil {
-		return err
-	}
-	switch m.Type {
-	case "":
-		return nil
-	case "error":
-		return &StageError{Step: m.Step, Err: m.Error}
-	default:
-		return fmt.Errorf("unexpected message %q from the init stage", m.Type)
+	announced := false
+	for {
+		m, files, err := recvMsg(s.sync)
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return err
+		}
+		switch m.Type {
+		case "exec":
+			announced = true
+		case "":
+			// End of file: the sync socket was closed on execve, or the
+			// stage died.
+			if !announced {
+				return fmt.Errorf("init stage died before executing the payload")
+			}
+			s.execed = true
+			return nil
+		case "error":
+			return &StageError{Step: m.Step, Err: m.Error}
+		default:
+			return fmt.Errorf("unexpected message %q from the init stage", m.Type)
+		}
 	}
 }
 

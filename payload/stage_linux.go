@@ -125,6 +125,9 @@ func runStage(sync *os.File) error {
 			return fail("pass listening fds", os.NewSyscallError(fmt.Sprintf("fcntl(%d, F_SETFD)", fd), err))
 		}
 	}
+	if err := sendMsg(sync, syncMsg{Type: "exec"}); err != nil {
+		return fail("report exec", err)
+	}
 	err = unix.Exec(prog, argv, p.Env)
 	return fail("execute "+prog, err)
 }

@@ -15,10 +15,11 @@ import (
 //
 //	supervisor -> stage   {"type":"plan","plan":...}
 //	stage -> supervisor   {"type":"fds"}            + [notify socket, console master, console peer]
+//	stage -> supervisor   {"type":"exec"}           just before execve
 //	stage -> supervisor   {"type":"error","step":"...","error":"..."}
 //
-// The stage's end is close-on-exec: end of file after "fds" means the
-// payload was executed.
+// The stage's end is close-on-exec: end of file after "exec" means the
+// payload was executed; end of file before it means the stage died.
 
 const maxSyncMsg = 32 << 20 // the plan carries credentials; bounded by the supervisor
 

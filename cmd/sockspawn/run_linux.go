@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -58,21 +59,12 @@ func runConfig(c units.Config) int {
 		return errorf("%v", err)
 	}
 	defer rt.release()
+	var warnOnce sync.Once
 	warn := func(s string) {
 		if !c.Quiet {
-			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+			warnOnce.Do(func() { fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s) })
 		}
 	}
-	cg, err := payload.SetupCgroup(d.Machine, warn)
-	if err != nil {
-		return errorf("cgroup: %v", err)
-	}
-	defer func() {
-		if err := cg.Remove(); err != nil {
-			warn(err.Error())
-		}
-	}()
-
 	consoleMode := payload.ConsolePTY
 	if d.Console == units.ConsolePipe {
 		consoleMode = payload.ConsolePipe
@@ -110,29 +102,58 @@ func runConfig(c units.Config) int {
 	stop := make(chan os.Signal, 4)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH)
 	defer signal.Stop(stop)
-	if sockets.own {
-		if status, done := waitFirstConnection(sockets, stop, c.Quiet); done {
+	for {
+		if sockets.own {
+			if status, done := waitFirstConnection(sockets, stop, c.Quiet); done {
+				return status
+			}
+		}
+		status, again := bootOnce(plan, d, c, sockets, stop, warn)
+		if !again {
 			return status
 		}
+		if !c.Quiet {
+			fmt.Fprintf(os.Stderr, "sockspawn: container %s exited with status %d; it boots again on the next connection\n", d.Machine, status)
+		}
 	}
+}
+
+// bootOnce boots the container once and supervises it to its end. again
+// is true when sockspawn holds its own listening sockets (--listen) and
+// the container ended by itself: the sockets are then re-armed and the
+// next connection boots it again.
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
+	cg, err := payload.SetupCgroup(d.Machine, warn)
+	if err != nil {
+		return errorf("cgroup: %v", err), false
+	}
+	defer func() {
+		if err := cg.Remove(); err != nil {
+			warn(err.Error())
+		}
+	}()
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
-	if consoleMode == payload.ConsolePTY {
+	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
 		// matters if it crashes before reporting.
 		devnull, err := os.Open(os.DevNull)
 		if err != nil {
-			return errorf("%v", err)
+			return errorf("%v", err), false
 		}
 		defer devnull.Close()
 		stdio[0], stdio[1] = devnull, devnull
 	}
 	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio})
 	if err != nil {
-		return errorf("%s: %v", d.Machine, err)
+		return errorf("%s: %v", d.Machine, err), false
 	}
-	// The container's init owns the listening sockets now.
-	sockets.close()
-	return supervise(st, d, c, stop)
+	if !sockets.own {
+		// The container's init owns the sockets now; systemd keeps its
+		// own copies and re-arms its socket unit when we exit.
+		sockets.close()
+	}
+	status, stopped := supervise(st, d, c, stop)
+	return status, sockets.own && !stopped && st.Execed()
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.

@@ -16,7 +16,7 @@ import (
 // supervise is the supervisor's event loop once the stage runs: relay
 // notify messages to the host, turn termination signals into a clean
 // shutdown, hold the console, and return the container's exit status.
-func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal) int {
+func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal) (status int, stopped bool) {
 	pid := st.Cmd.Process.Pid
 	relay := activation.NewRelay(st.Notify, func(sender int32) bool {
 		return int(sender) == pid || (c.AsPid2 && parentPID(int(sender)) == pid)
@@ -27,13 +27,13 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	if err != nil {
 		kill()
 		_ = st.Cmd.Wait()
-		return errorf("console: %v", err)
+		return errorf("console: %v", err), false
 	}
 	defer con.close()
 	if err := st.WaitExec(); err != nil {
 		kill()
 		_ = st.Cmd.Wait()
-		return errorf("%s: %v", d.Machine, err)
+		return errorf("%s: %v", d.Machine, err), false
 	}
 	notifyHost(fmt.Sprintf("X_SOCKSPAWN_LEADER_PID=%d", pid))
 	if !d.NotifyReady {
@@ -90,6 +90,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 				con.resize(os.Stdin)
 				continue
 			}
+			stopped = true
 			notifyHost("STOPPING=1")
 			act(sd.Request(time.Now()))
 		case <-timerC:
@@ -100,7 +101,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 				timer.Stop()
 			}
 			ws, _ := st.Cmd.ProcessState.Sys().(syscall.WaitStatus)
-			return activation.ExitStatus(ws)
+			return activation.ExitStatus(ws), stopped
 		}
 	}
 }
