@@ -98,6 +98,12 @@ func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
 		c.Remove()
 		return nil, err
 	}
+	if c.Delegated {
+		// The unit's cgroup has no processes left in it: hand the
+		// controllers it has down to the container, so that systemd
+		// inside can use them for its own units.
+		enableControllers(path.Join(mnt, own))
+	}
 	fd, err := unix.Open(path.Join(mnt, c.Payload), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		c.Remove()
@@ -126,6 +132,33 @@ func mkdirCgroup(p string) error {
 func populated(p string) bool {
 	b, err := os.ReadFile(path.Join(p, "cgroup.events"))
 	return err == nil && bytes.Contains(b, []byte("populated 1"))
+}
+
+// enableControllers enables in dir's subtree every controller dir has.
+// Best effort: a controller that cannot be enabled is left out.
+func enableControllers(dir string) {
+	b, err := os.ReadFile(path.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return
+	}
+	for _, c := range strings.Fields(string(b)) {
+		_ = os.WriteFile(path.Join(dir, "cgroup.subtree_control"), []byte("+"+c), 0)
+	}
+}
+
+// CurrentDelegated reports whether the calling process runs in a cgroup
+// that systemd delegated (a unit with Delegate=yes).
+func CurrentDelegated() bool {
+	mnt, err := UnifiedMount()
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return false
+	}
+	own, err := OwnCgroup(b)
+	return err == nil && isDelegated(path.Join(mnt, own))
 }
 
 func isDelegated(p string) bool {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -59,10 +58,18 @@ func runConfig(c units.Config) int {
 		return errorf("%v", err)
 	}
 	defer rt.release()
-	var warnOnce sync.Once
+	said := map[string]bool{} // each message once, however often the container boots
 	warn := func(s string) {
-		if !c.Quiet {
-			warnOnce.Do(func() { fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s) })
+		if !c.Quiet && !said[s] {
+			said[s] = true
+			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+		}
+	}
+	if !payload.CurrentDelegated() {
+		// Run by hand on a systemd host: ask systemd for a delegated
+		// scope, as the Container Interface wants.
+		if _, err := activation.JoinTransientScope(d.Machine, "Container "+d.Machine); err != nil {
+			warn(err.Error())
 		}
 	}
 	consoleMode := payload.ConsolePTY

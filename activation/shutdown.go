@@ -1,0 +1,158 @@
+package activation
+
+import (
+	"strconv"
+	"time"
+)
+
+// Action is what the supervisor does to the container's init next.
+type Action int
+
+// The actions of a Shutdown.
+const (
+	None       Action = iota // nothing now
+	SendRTMin3               // SIGRTMIN+3: systemd's "halt", a clean shutdown
+	SendTerm                 // SIGTERM: for systemd a re-exec, for others a stop
+	SendKill                 // SIGKILL
+)
+
+// String names the action.
+func (a Action) String() string {
+	switch a {
+	case None:
+		return "none"
+	case SendRTMin3:
+		return "SIGRTMIN+3"
+	case SendTerm:
+		return "SIGTERM"
+	case SendKill:
+		return "SIGKILL"
+	}
+	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// Default timeouts of a Shutdown, used where its fields are zero.
+const (
+	// DefaultGrace is how long a booting container may take to announce
+	// X_SYSTEMD_SIGNALS_LEVEL=2 after a stop was requested, before the
+	// supervisor falls back to SIGTERM.
+	DefaultGrace = 10 * time.Second
+	// DefaultBootKillAfter is how long a booted init may take to shut down
+	// before SIGKILL. It is below systemd's default stop timeout of 90s so
+	// that the supervisor, not the host manager, kills the init and still
+	// reports its exit.
+	DefaultBootKillAfter = 60 * time.Second
+	// DefaultKillAfter is the same for a payload that is not an init: a
+	// plain process either handles SIGTERM quickly or not at all.
+	DefaultKillAfter = 5 * time.Second
+)
+
+// Shutdown decides how to stop the container's init when the supervisor is
+// asked to stop (SIGTERM or SIGINT). It is a pure state machine: the caller
+// feeds it events with the current time, carries out the Action it returns
+// and calls Deadline when the returned deadline passes.
+//
+// Every method returns the deadline now pending, which replaces any earlier
+// one; the zero time means none.
+//
+// In boot mode a systemd init is stopped cleanly with SIGRTMIN+3, but only
+// once it has announced X_SYSTEMD_SIGNALS_LEVEL=2 (before that it may not
+// have its handlers yet): until then the request is held for Grace, and
+// SIGTERM is sent if the announcement does not come. Whatever was sent,
+// SIGKILL follows KillAfter later. Outside boot mode the payload gets
+// SIGTERM, then SIGKILL. A second request kills at once.
+type Shutdown struct {
+	Boot      bool          // the payload is an init (-b)
+	Grace     time.Duration // zero: DefaultGrace
+	KillAfter time.Duration // zero: DefaultBootKillAfter or DefaultKillAfter
+
+	state    shutdownState
+	level2   bool
+	sent     Action // the last signal sent
+	deadline time.Time
+}
+
+type shutdownState int
+
+const (
+	running   shutdownState = iota // no stop requested
+	held                           // boot mode, waiting for signals level 2
+	signalled                      // SIGRTMIN+3 or SIGTERM sent
+	killed                         // SIGKILL sent
+)
+
+func (s *Shutdown) grace() time.Duration {
+	if s.Grace > 0 {
+		return s.Grace
+	}
+	return DefaultGrace
+}
+
+func (s *Shutdown) killAfter() time.Duration {
+	switch {
+	case s.KillAfter > 0:
+		return s.KillAfter
+	case s.Boot:
+		return DefaultBootKillAfter
+	}
+	return DefaultKillAfter
+}
+
+// Request handles SIGTERM or SIGINT received by the supervisor.
+func (s *Shutdown) Request(now time.Time) (Action, time.Time) {
+	switch s.state {
+	case running:
+		switch {
+		case !s.Boot:
+			return s.signal(SendTerm, now)
+		case s.level2:
+			return s.signal(SendRTMin3, now)
+		}
+		s.state, s.deadline = held, now.Add(s.grace())
+		return None, s.deadline
+	}
+	return s.kill()
+}
+
+// Level2 handles the init's X_SYSTEMD_SIGNALS_LEVEL=2 announcement. It
+// also ends a fallback: an init that announces after it was sent SIGTERM
+// is systemd (which takes SIGTERM as "re-execute", not "stop"), so it now
+// gets SIGRTMIN+3 with a fresh kill deadline.
+func (s *Shutdown) Level2(now time.Time) (Action, time.Time) {
+	first := !s.level2
+	s.level2 = true
+	switch {
+	case s.state == held:
+		return s.signal(SendRTMin3, now)
+	case s.state == signalled && s.sent == SendTerm && s.Boot && first:
+		return s.signal(SendRTMin3, now)
+	}
+	return None, s.deadline
+}
+
+// Deadline handles the passing of the deadline returned last. A call before
+// that deadline does nothing.
+func (s *Shutdown) Deadline(now time.Time) (Action, time.Time) {
+	if s.deadline.IsZero() || now.Before(s.deadline) {
+		return None, s.deadline
+	}
+	switch s.state {
+	case held:
+		return s.signal(SendTerm, now)
+	case signalled:
+		return s.kill()
+	}
+	return None, s.deadline
+}
+
+// signal moves to the signalled state with a kill deadline.
+func (s *Shutdown) signal(a Action, now time.Time) (Action, time.Time) {
+	s.state, s.sent, s.deadline = signalled, a, now.Add(s.killAfter())
+	return a, s.deadline
+}
+
+// kill moves to the final state; SIGKILL may be sent again, harmlessly.
+func (s *Shutdown) kill() (Action, time.Time) {
+	s.state, s.deadline = killed, time.Time{}
+	return SendKill, time.Time{}
+}

@@ -1,0 +1,113 @@
+package activation
+
+import (
+	"testing"
+	"time"
+)
+
+func TestShutdown(t *testing.T) {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	const (
+		request  = "request"
+		level2   = "level2"
+		deadline = "deadline"
+	)
+	type step struct {
+		event        string
+		at           time.Duration
+		want         Action
+		wantDeadline time.Duration // -1: none
+	}
+	tests := []struct {
+		name  string
+		s     Shutdown
+		steps []step
+	}{
+		{"boot, level 2 before the request", Shutdown{Boot: true}, []step{
+			{level2, 0, None, -1},
+			{request, time.Second, SendRTMin3, time.Second + DefaultBootKillAfter},
+			{deadline, time.Second + DefaultBootKillAfter, SendKill, -1},
+		}},
+		{"boot, request held until level 2", Shutdown{Boot: true, Grace: 3 * time.Second, KillAfter: 20 * time.Second}, []step{
+			{request, 0, None, 3 * time.Second},
+			{level2, time.Second, SendRTMin3, 21 * time.Second},
+			{deadline, 21 * time.Second, SendKill, -1},
+		}},
+		{"boot, no level 2 in time, never announced", Shutdown{Boot: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{deadline, DefaultGrace, SendTerm, DefaultGrace + DefaultBootKillAfter},
+			{deadline, DefaultGrace + DefaultBootKillAfter, SendKill, -1},
+		}},
+		{"boot, level 2 after the SIGTERM fallback gets SIGRTMIN+3", Shutdown{Boot: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{deadline, DefaultGrace, SendTerm, DefaultGrace + DefaultBootKillAfter},
+			{level2, DefaultGrace + time.Second, SendRTMin3, DefaultGrace + time.Second + DefaultBootKillAfter},
+			{level2, DefaultGrace + 2*time.Second, None, DefaultGrace + time.Second + DefaultBootKillAfter},
+			{deadline, DefaultGrace + time.Second + DefaultBootKillAfter, SendKill, -1},
+		}},
+		{"boot, early deadline call does nothing", Shutdown{Boot: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{deadline, DefaultGrace - time.Nanosecond, None, DefaultGrace},
+			{deadline, DefaultGrace + time.Second, SendTerm, DefaultGrace + time.Second + DefaultBootKillAfter},
+		}},
+		{"boot, second request while held", Shutdown{Boot: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{request, time.Second, SendKill, -1},
+			{level2, 2 * time.Second, None, -1},
+			{deadline, DefaultGrace, None, -1},
+		}},
+		{"boot, second request after SIGRTMIN+3", Shutdown{Boot: true}, []step{
+			{level2, 0, None, -1},
+			{request, 0, SendRTMin3, DefaultBootKillAfter},
+			{request, time.Second, SendKill, -1},
+			{request, 2 * time.Second, SendKill, -1},
+		}},
+		{"not boot", Shutdown{}, []step{
+			{request, 0, SendTerm, DefaultKillAfter},
+			{deadline, DefaultKillAfter, SendKill, -1},
+			{deadline, 2 * DefaultKillAfter, None, -1},
+		}},
+		{"not boot ignores level 2", Shutdown{KillAfter: time.Second}, []step{
+			{level2, 0, None, -1},
+			{request, 0, SendTerm, time.Second},
+			{request, time.Millisecond, SendKill, -1},
+		}},
+		{"nothing before a request", Shutdown{Boot: true}, []step{
+			{deadline, time.Hour, None, -1},
+			{level2, time.Hour, None, -1},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
+			for i, st := range tt.steps {
+				var a Action
+				var d time.Time
+				switch st.event {
+				case request:
+					a, d = s.Request(at(st.at))
+				case level2:
+					a, d = s.Level2(at(st.at))
+				case deadline:
+					a, d = s.Deadline(at(st.at))
+				}
+				wantD := time.Time{}
+				if st.wantDeadline >= 0 {
+					wantD = at(st.wantDeadline)
+				}
+				if a != st.want || !d.Equal(wantD) {
+					t.Fatalf("step %d (%s at %v): %v until %v, want %v until %v", i, st.event, st.at, a, d, st.want, wantD)
+				}
+			}
+		})
+	}
+}
+
+func TestActionString(t *testing.T) {
+	for a, want := range map[Action]string{None: "none", SendRTMin3: "SIGRTMIN+3", SendTerm: "SIGTERM", SendKill: "SIGKILL", 9: "Action(9)"} {
+		if got := a.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
+		}
+	}
+}
