@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/payload/seccomp"
 )
 
 // StageCommand is the hidden subcommand that runs the init stage.
@@ -105,6 +107,11 @@ func runStage(sync *os.File) error {
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fail("drop capabilities", os.NewSyscallError(fmt.Sprintf("prctl(PR_CAPBSET_DROP, %d)", c), err))
 		}
+	}
+	// Last of all, while CAP_SYS_ADMIN is still ours: the system call
+	// filter, on every thread of the stage (whichever one execs).
+	if err := seccomp.Install(); err != nil {
+		return fail("install system call filter", err)
 	}
 	argv := p.Argv
 	prog, err := lookPath(argv[0], p.Env)

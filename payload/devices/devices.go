@@ -31,13 +31,13 @@ type Rule struct {
 // tty, ptmx), the container's ptys and /dev/net/tun.
 func DefaultAllow() []Rule {
 	rules := []Rule{
-		{Type: 'c', Major: 1, Minor: 3, Access: "rwm"},  // null
-		{Type: 'c', Major: 1, Minor: 5, Access: "rwm"},  // zero
-		{Type: 'c', Major: 1, Minor: 7, Access: "rwm"},  // full
-		{Type: 'c', Major: 1, Minor: 8, Access: "rwm"},  // random
-		{Type: 'c', Major: 1, Minor: 9, Access: "rwm"},  // urandom
-		{Type: 'c', Major: 5, Minor: 0, Access: "rwm"},  // tty
-		{Type: 'c', Major: 5, Minor: 2, Access: "rwm"},  // ptmx
+		{Type: 'c', Major: 1, Minor: 3, Access: "rwm"},    // null
+		{Type: 'c', Major: 1, Minor: 5, Access: "rwm"},    // zero
+		{Type: 'c', Major: 1, Minor: 7, Access: "rwm"},    // full
+		{Type: 'c', Major: 1, Minor: 8, Access: "rwm"},    // random
+		{Type: 'c', Major: 1, Minor: 9, Access: "rwm"},    // urandom
+		{Type: 'c', Major: 5, Minor: 0, Access: "rwm"},    // tty
+		{Type: 'c', Major: 5, Minor: 2, Access: "rwm"},    // ptmx
 		{Type: 'c', Major: 10, Minor: 200, Access: "rwm"}, // net/tun
 	}
 	// Unix98 ptys: majors 136 to 143 (UNIX98_PTY_SLAVE_MAJOR and the

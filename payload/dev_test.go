@@ -1,0 +1,117 @@
+package payload
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDevNodes(t *testing.T) {
+	// Exactly the nodes the Container Interface lists, plus /dev/net/tun,
+	// with the kernel's fixed numbers (Documentation/admin-guide/devices.txt).
+	want := map[string][2]uint32{
+		"null":    {1, 3},
+		"zero":    {1, 5},
+		"full":    {1, 7},
+		"random":  {1, 8},
+		"urandom": {1, 9},
+		"tty":     {5, 0},
+		"ptmx":    {5, 2},
+		"net/tun": {10, 200},
+	}
+	got := DevNodes()
+	if len(got) != len(want) {
+		t.Errorf("DevNodes() has %d nodes, want %d: %+v", len(got), len(want), got)
+	}
+	seen := map[string]bool{}
+	for _, d := range got {
+		if seen[d.Name] {
+			t.Errorf("node %s listed twice", d.Name)
+		}
+		seen[d.Name] = true
+		mm, ok := want[d.Name]
+		if !ok {
+			t.Errorf("unexpected node /dev/%s", d.Name)
+			continue
+		}
+		if d.Major != mm[0] || d.Minor != mm[1] {
+			t.Errorf("/dev/%s is %d:%d, want %d:%d", d.Name, d.Major, d.Minor, mm[0], mm[1])
+		}
+		if d.Mode != 0o666 {
+			t.Errorf("/dev/%s has mode %o, want 666", d.Name, d.Mode)
+		}
+		if strings.HasPrefix(d.Name, "/") || strings.Contains(d.Name, "..") {
+			t.Errorf("node name %q is not a relative path below /dev", d.Name)
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("missing node /dev/%s", name)
+		}
+	}
+}
+
+func TestDevNodesFreshSlice(t *testing.T) {
+	a := DevNodes()
+	a[0].Major = 99
+	if DevNodes()[0].Major == 99 {
+		t.Error("DevNodes returns shared state")
+	}
+}
+
+func TestDevSymlinks(t *testing.T) {
+	want := []Symlink{
+		{Path: "/dev/fd", Target: "/proc/self/fd"},
+		{Path: "/dev/stdin", Target: "/proc/self/fd/0"},
+		{Path: "/dev/stdout", Target: "/proc/self/fd/1"},
+		{Path: "/dev/stderr", Target: "/proc/self/fd/2"},
+	}
+	if got := DevSymlinks(); !reflect.DeepEqual(got, want) {
+		t.Errorf("DevSymlinks() = %+v, want %+v", got, want)
+	}
+}
+
+func TestBaseSymlinks(t *testing.T) {
+	merged := []Symlink{
+		{Path: "/bin", Target: "usr/bin"},
+		{Path: "/sbin", Target: "usr/sbin"},
+		{Path: "/lib", Target: "usr/lib"},
+		{Path: "/lib64", Target: "usr/lib64"},
+	}
+	tests := []struct {
+		volatile string
+		want     []Symlink
+	}{
+		{VolatileYes, merged},
+		{VolatileState, nil},
+		{VolatileNo, nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := baseSymlinks(tt.volatile); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("baseSymlinks(%q) = %+v, want %+v", tt.volatile, got, tt.want)
+		}
+	}
+	// Relative targets: they resolve inside the container whatever root
+	// the stage builds on.
+	for _, l := range merged {
+		if strings.HasPrefix(l.Target, "/") {
+			t.Errorf("%s -> %s: absolute target", l.Path, l.Target)
+		}
+	}
+}
+
+func TestPlanSymlinks(t *testing.T) {
+	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+		o := goodOptions()
+		o.Volatile = v
+		p, err := NewPlan(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append(baseSymlinks(v), DevSymlinks()...)
+		if !reflect.DeepEqual(p.Symlinks, want) {
+			t.Errorf("volatile=%s: Symlinks = %+v, want %+v", v, p.Symlinks, want)
+		}
+	}
+}

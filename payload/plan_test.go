@@ -1,0 +1,447 @@
+package payload
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// goodOptions returns Options that NewPlan accepts; tests change one thing.
+func goodOptions() Options {
+	return Options{
+		Image:    "/var/lib/machines/web",
+		Root:     "/run/sockspawn/web/root",
+		Hostname: "web",
+		Console:  ConsolePTY,
+		Argv:     []string{"/usr/lib/systemd/systemd"},
+		Env:      []string{"container=sockspawn"},
+		UUID:     "0123456789abcdef0123456789abcdef",
+	}
+}
+
+func TestNewPlanRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(o *Options)
+		wantErr string // a substring of the error
+	}{
+		{"relative image", func(o *Options) { o.Image = "machines/web" }, `"machines/web"`},
+		{"empty image", func(o *Options) { o.Image = "" }, "image directory"},
+		{"relative root", func(o *Options) { o.Root = "root" }, `"root"`},
+		{"empty root", func(o *Options) { o.Root = "" }, "staging directory"},
+		{"no argv", func(o *Options) { o.Argv = nil }, "no command"},
+		{"empty argv0", func(o *Options) { o.Argv = []string{"", "x"} }, "no command"},
+		{"unknown volatile", func(o *Options) { o.Volatile = "overlay" }, `"overlay"`},
+		{"empty console", func(o *Options) { o.Console = "" }, "console"},
+		{"unknown console", func(o *Options) { o.Console = "interactive" }, `"interactive"`},
+		{"relative bind source", func(o *Options) { o.Binds = []BindMount{{Source: "srv", Target: "/srv"}} }, "srv:/srv"},
+		{"relative bind target", func(o *Options) { o.Binds = []BindMount{{Source: "/srv", Target: "srv"}} }, "/srv:srv"},
+		{"empty bind target", func(o *Options) { o.Binds = []BindMount{{Source: "/srv"}} }, "absolute"},
+		{"bad bind after good", func(o *Options) {
+			o.Binds = []BindMount{{Source: "/a", Target: "/a"}, {Source: "/b", Target: "b"}}
+		}, "/b:b"},
+		{"negative listen fds", func(o *Options) { o.ListenFDs = -1 }, "listening fds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := goodOptions()
+			tt.change(&o)
+			p, err := NewPlan(o)
+			if err == nil {
+				t.Fatalf("NewPlan accepted %+v: %+v", o, p)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewPlanCopiesOptions(t *testing.T) {
+	o := goodOptions()
+	o.ListenFDs = 2
+	o.AsPid2 = true
+	o.Console = ConsolePipe
+	o.Argv = []string{"/bin/sh", "-c", "true"}
+	o.OSRelease = []byte("ID=fedora\n")
+	o.Credentials = []File{{Name: "pw", Data: []byte("x")}}
+	p, err := NewPlan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Root != o.Root || p.ImageDir != o.Image || p.Hostname != o.Hostname || p.Console != o.Console ||
+		p.ListenFDs != 2 || !p.AsPid2 {
+		t.Errorf("plan does not carry the options: %+v", p)
+	}
+	if !reflect.DeepEqual(p.Argv, o.Argv) || !reflect.DeepEqual(p.Env, o.Env) {
+		t.Errorf("argv/env = %q/%q, want %q/%q", p.Argv, p.Env, o.Argv, o.Env)
+	}
+	if want := NewRunHost(o.UUID, o.OSRelease, o.Credentials); !reflect.DeepEqual(p.RunHost, want) {
+		t.Errorf("RunHost = %+v, want %+v", p.RunHost, want)
+	}
+	if !reflect.DeepEqual(p.Devices, DevNodes()) {
+		t.Errorf("Devices = %+v, want DevNodes()", p.Devices)
+	}
+	if !reflect.DeepEqual(p.DropCaps, DroppedCapabilities(false)) {
+		t.Errorf("DropCaps = %v, want DroppedCapabilities(false)", p.DropCaps)
+	}
+	o.PrivateNetwork = true
+	if p, _ := NewPlan(o); !reflect.DeepEqual(p.DropCaps, DroppedCapabilities(true)) {
+		t.Errorf("with a private network DropCaps = %v, want DroppedCapabilities(true)", p.DropCaps)
+	}
+}
+
+func TestNewPlanVolatileDefaultsToNo(t *testing.T) {
+	o := goodOptions()
+	empty, err := NewPlan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Volatile = VolatileNo
+	no, err := NewPlan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(empty, no) {
+		t.Errorf("volatile \"\" and \"no\" plan differently:\n%+v\n%+v", empty, no)
+	}
+}
+
+// The plan travels to the stage as JSON: it must arrive unchanged.
+func TestPlanJSONRoundTrip(t *testing.T) {
+	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+		o := goodOptions()
+		o.Volatile = v
+		o.ListenFDs = 3
+		o.OSRelease = []byte("ID=debian\n")
+		o.Credentials = []File{{Name: "a", Data: []byte{0, 1, 2, 0xff}}}
+		o.Binds = []BindMount{{Source: "/srv", Target: "/srv", ReadOnly: true, Recursive: true}}
+		p, err := NewPlan(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q Plan
+		if err := json.Unmarshal(b, &q); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(p, q) {
+			t.Errorf("volatile=%s: plan changed through JSON:\n%+v\n%+v", v, p, q)
+		}
+	}
+}
+
+func mountTargets(ms []Mount) []string {
+	ts := make([]string, len(ms))
+	for i, m := range ms {
+		ts[i] = m.Target
+	}
+	return ts
+}
+
+func mountIndex(ms []Mount, target string) int {
+	for i, m := range ms {
+		if m.Target == target {
+			return i
+		}
+	}
+	return -1
+}
+
+func findMount(t *testing.T, ms []Mount, target string) Mount {
+	t.Helper()
+	i := mountIndex(ms, target)
+	if i < 0 {
+		t.Fatalf("no mount on %s in %q", target, mountTargets(ms))
+	}
+	return ms[i]
+}
+
+// covers reports whether a mount on outer hides whatever is mounted on
+// inner (outer is inner or one of its parents).
+func covers(outer, inner string) bool {
+	return outer == "/" || outer == inner || strings.HasPrefix(inner, outer+"/")
+}
+
+func planMounts(t *testing.T, change func(o *Options)) []Mount {
+	t.Helper()
+	o := goodOptions()
+	if change != nil {
+		change(&o)
+	}
+	p, err := NewPlan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Mounts, Mounts(o)) && o.Volatile != "" {
+		t.Errorf("Plan.Mounts differs from Mounts(o)")
+	}
+	return p.Mounts
+}
+
+func TestMountOrder(t *testing.T) {
+	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+		t.Run("volatile="+v, func(t *testing.T) {
+			ms := planMounts(t, func(o *Options) {
+				o.Volatile = v
+				o.Binds = []BindMount{
+					{Source: "/srv/a", Target: "/srv/a"},
+					{Source: "/srv/b", Target: "/opt/b", ReadOnly: true, Recursive: true},
+				}
+			})
+			if ms[0].Target != "/" {
+				t.Fatalf("first mount is %s, want the root: %q", ms[0].Target, mountTargets(ms))
+			}
+			for _, pair := range [][2]string{
+				{"/proc", "/proc/sys"},
+				{"/proc", "/proc/sysrq-trigger"},
+				{"/proc", "/proc/kcore"},
+				{"/sys", "/sys/fs/cgroup"},
+				{"/dev", "/dev/pts"},
+				{"/dev", "/dev/shm"},
+				{"/dev", "/dev/mqueue"},
+				{"/run", RunHostDir},
+				{RunHostDir, CredentialsDir},
+			} {
+				before, after := mountIndex(ms, pair[0]), mountIndex(ms, pair[1])
+				if before < 0 || after < 0 || before >= after {
+					t.Errorf("%s (at %d) must be mounted before %s (at %d)", pair[0], before, pair[1], after)
+				}
+			}
+			// User binds come last, in the order given.
+			n := len(ms)
+			if ms[n-2].Target != "/srv/a" || ms[n-1].Target != "/opt/b" {
+				t.Errorf("user binds are not last and in order: %q", mountTargets(ms))
+			}
+			// No default mount hides an earlier one.
+			for i := 0; i < n-2; i++ {
+				for j := i + 1; j < n-2; j++ {
+					if covers(ms[j].Target, ms[i].Target) {
+						t.Errorf("mount %d on %s hides earlier mount %d on %s", j, ms[j].Target, i, ms[i].Target)
+					}
+				}
+			}
+			// Every target is absolute and clean, and appears once.
+			seen := map[string]bool{}
+			for _, m := range ms {
+				if !strings.HasPrefix(m.Target, "/") || (m.Target != "/" && strings.HasSuffix(m.Target, "/")) {
+					t.Errorf("target %q is not a clean absolute path", m.Target)
+				}
+				if seen[m.Target] {
+					t.Errorf("two mounts on %s", m.Target)
+				}
+				seen[m.Target] = true
+			}
+		})
+	}
+}
+
+func TestMountsUserBinds(t *testing.T) {
+	binds := []BindMount{
+		{Source: "/srv/site", Target: "/srv/site", ReadOnly: true, Recursive: true},
+		{Source: "/home/u", Target: "/home/u"},
+		{Source: "/var/data", Target: "/data", Recursive: true},
+	}
+	ms := planMounts(t, func(o *Options) { o.Binds = binds })
+	got := ms[len(ms)-len(binds):]
+	for i, b := range binds {
+		want := Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("bind %d = %+v, want %+v", i, got[i], want)
+		}
+		if !got[i].IsBind() {
+			t.Errorf("bind %d is not a bind mount: %+v", i, got[i])
+		}
+	}
+}
+
+func TestMountsTmpfsLeftOutUnderUserBind(t *testing.T) {
+	tests := []struct {
+		bind         string
+		wantRunTmpfs bool
+		wantTmpTmpfs bool
+	}{
+		{"/srv", true, true},
+		{"/run", false, true},
+		{"/run/", false, true},
+		{"/tmp", true, false},
+		{"/tmp/", true, false},
+		{"/run/user", true, true},
+		{"/tmp/x", true, true},
+		{"/runner", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bind, func(t *testing.T) {
+			ms := planMounts(t, func(o *Options) { o.Binds = []BindMount{{Source: "/host" + tt.bind, Target: tt.bind}} })
+			for _, c := range []struct {
+				target string
+				want   bool
+			}{{"/run", tt.wantRunTmpfs}, {"/tmp", tt.wantTmpTmpfs}} {
+				hasTmpfs := false
+				for _, m := range ms {
+					if m.Target == c.target && m.FSType == "tmpfs" {
+						hasTmpfs = true
+					}
+				}
+				if hasTmpfs != c.want {
+					t.Errorf("bind on %s: tmpfs on %s = %v, want %v", tt.bind, c.target, hasTmpfs, c.want)
+				}
+			}
+			last := ms[len(ms)-1]
+			if last.Target != tt.bind || last.Source != "/host"+tt.bind {
+				t.Errorf("user bind is not the last mount: %+v", last)
+			}
+		})
+	}
+}
+
+// A user bind on /run (which the plan supports by leaving out its /run
+// tmpfs) must not hide /run/host: the stage fills /run/host after all
+// mounts, so with the bind last it writes the container's os-release,
+// inaccessible nodes, credentials and notify socket into the host
+// directory the user bound (or fails if it has no host/ subdirectory), and
+// NOTIFY_SOCKET=/run/host/notify no longer points into the container's
+// /run/host. Either NewPlan refuses such a bind, or /run/host and its
+// credentials must be mounted after (on top of) it.
+func TestUserBindDoesNotHideRunHost(t *testing.T) {
+	for _, target := range []string{"/run", "/run/host"} {
+		t.Run(target, func(t *testing.T) {
+			o := goodOptions()
+			o.Binds = []BindMount{{Source: "/srv/run", Target: target}}
+			p, err := NewPlan(o)
+			if err != nil {
+				return // refused: fine
+			}
+			for _, inner := range []string{RunHostDir, CredentialsDir} {
+				i := mountIndex(p.Mounts, inner)
+				if i < 0 {
+					t.Errorf("no mount on %s", inner)
+					continue
+				}
+				for j := i + 1; j < len(p.Mounts); j++ {
+					if covers(p.Mounts[j].Target, inner) {
+						t.Errorf("bind on %s (mount %d) hides %s (mount %d); mounts: %q",
+							p.Mounts[j].Target, j, inner, i, mountTargets(p.Mounts))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMountsVolatileShapes(t *testing.T) {
+	t.Run("no", func(t *testing.T) {
+		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileNo })
+		want := Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true}
+		if !reflect.DeepEqual(ms[0], want) {
+			t.Errorf("root = %+v, want %+v (the image, writable)", ms[0], want)
+		}
+		for _, tgt := range []string{"/usr", "/var"} {
+			if i := mountIndex(ms, tgt); i >= 0 {
+				t.Errorf("unexpected mount on %s: %+v", tgt, ms[i])
+			}
+		}
+	})
+	t.Run("yes", func(t *testing.T) {
+		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileYes })
+		root := ms[0]
+		if root.Target != "/" || root.FSType != "tmpfs" || root.SourceIn == SourceImage || root.ReadOnly {
+			t.Errorf("root = %+v, want a writable tmpfs", root)
+		}
+		usr := ms[1]
+		want := Mount{Target: "/usr", Source: "/usr", SourceIn: SourceImage, Recursive: true, ReadOnly: true}
+		if !reflect.DeepEqual(usr, want) {
+			t.Errorf("second mount = %+v, want %+v (the image's /usr, read-only)", usr, want)
+		}
+		// Nothing else comes from the image.
+		for _, m := range ms[2:] {
+			if m.SourceIn == SourceImage {
+				t.Errorf("unexpected mount from the image: %+v", m)
+			}
+		}
+		if i := mountIndex(ms, "/var"); i >= 0 {
+			t.Errorf("unexpected mount on /var: %+v", ms[i])
+		}
+	})
+	t.Run("state", func(t *testing.T) {
+		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileState })
+		want := Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true, ReadOnly: true}
+		if !reflect.DeepEqual(ms[0], want) {
+			t.Errorf("root = %+v, want %+v (the image, read-only)", ms[0], want)
+		}
+		v := findMount(t, ms, "/var")
+		if v.FSType != "tmpfs" || v.ReadOnly || v.Flags&unix.MS_RDONLY != 0 {
+			t.Errorf("/var = %+v, want a writable tmpfs", v)
+		}
+		if i := mountIndex(ms, "/usr"); i >= 0 {
+			t.Errorf("unexpected mount on /usr: %+v", ms[i])
+		}
+	})
+}
+
+// readOnly reports whether a mount ends up read-only in the container.
+func readOnly(m Mount) bool { return m.ReadOnly || m.Seal || m.Flags&unix.MS_RDONLY != 0 }
+
+func TestMountsReadOnlyWhereTheInterfaceDemands(t *testing.T) {
+	tests := []struct {
+		target string
+		check  func(m Mount) bool
+		want   string
+	}{
+		{"/proc/sys", func(m Mount) bool {
+			return m.IsBind() && m.SourceIn == SourceRoot && m.Source == "/proc/sys" && m.ReadOnly
+		}, "a read-only bind of the container's own /proc/sys"},
+		{"/proc/sysrq-trigger", func(m Mount) bool { return m.ReadOnly && m.File }, "a read-only file bind"},
+		{"/sys", func(m Mount) bool { return m.FSType == "sysfs" && m.Flags&unix.MS_RDONLY != 0 }, "sysfs with MS_RDONLY"},
+		{RunHostDir, func(m Mount) bool { return m.FSType == "tmpfs" && m.Seal }, "a tmpfs sealed once filled"},
+		{CredentialsDir, func(m Mount) bool { return m.FSType == "ramfs" && m.Seal }, "a ramfs sealed once filled"},
+		{"/proc", func(m Mount) bool { return m.FSType == "proc" && !readOnly(m) }, "writable procfs"},
+		{"/sys/fs/cgroup", func(m Mount) bool { return m.FSType == "cgroup2" && !readOnly(m) }, "writable cgroup2"},
+		{"/dev", func(m Mount) bool { return m.FSType == "tmpfs" && !readOnly(m) }, "writable tmpfs"},
+		{"/dev/pts", func(m Mount) bool {
+			return m.FSType == "devpts" && strings.Contains(m.Data, "newinstance") && strings.Contains(m.Data, "ptmxmode=0666")
+		}, "a new devpts instance"},
+		{"/run", func(m Mount) bool { return m.FSType == "tmpfs" && !readOnly(m) }, "writable tmpfs"},
+		{"/tmp", func(m Mount) bool { return m.FSType == "tmpfs" && !readOnly(m) && strings.Contains(m.Data, "1777") }, "writable sticky tmpfs"},
+	}
+	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+		ms := planMounts(t, func(o *Options) { o.Volatile = v })
+		for _, tt := range tests {
+			if m := findMount(t, ms, tt.target); !tt.check(m) {
+				t.Errorf("volatile=%s: %s = %+v, want %s", v, tt.target, m, tt.want)
+			}
+		}
+		for _, p := range procMasks {
+			m := findMount(t, ms, p)
+			if m.Source != "/dev/null" || !m.ReadOnly || !m.Optional || !m.File {
+				t.Errorf("volatile=%s: mask %s = %+v, want optional read-only /dev/null", v, p, m)
+			}
+		}
+	}
+}
+
+func TestMountsAPIFlags(t *testing.T) {
+	ms := planMounts(t, nil)
+	for _, m := range ms {
+		if m.IsBind() || m.Target == "/" {
+			continue
+		}
+		if m.Flags&unix.MS_NOSUID == 0 {
+			t.Errorf("%s (%s) is mounted without MS_NOSUID", m.Target, m.FSType)
+		}
+		if m.Target != "/dev" && m.Flags&unix.MS_NODEV == 0 && m.FSType != "devpts" {
+			t.Errorf("%s (%s) is mounted without MS_NODEV", m.Target, m.FSType)
+		}
+	}
+	for _, tgt := range []string{"/proc", "/sys", "/sys/fs/cgroup", "/dev/mqueue"} {
+		if m := findMount(t, ms, tgt); m.Flags&unix.MS_NOEXEC == 0 {
+			t.Errorf("%s is mounted without MS_NOEXEC", tgt)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package seccomp
+
+import "golang.org/x/sys/unix"
+
+// abis returns the ABIs an arm64 process can enter the kernel with:
+// AArch64 and, on CPUs with AArch32, 32-bit ARM EABI.
+func abis() []abi {
+	return []abi{
+		{
+			name:  "arm64",
+			audit: unix.AUDIT_ARCH_AARCH64,
+			nr: map[string]int{
+				"kexec_load":        unix.SYS_KEXEC_LOAD,
+				"kexec_file_load":   unix.SYS_KEXEC_FILE_LOAD,
+				"init_module":       unix.SYS_INIT_MODULE,
+				"finit_module":      unix.SYS_FINIT_MODULE,
+				"delete_module":     unix.SYS_DELETE_MODULE,
+				"swapon":            unix.SYS_SWAPON,
+				"swapoff":           unix.SYS_SWAPOFF,
+				"open_by_handle_at": unix.SYS_OPEN_BY_HANDLE_AT,
+				"acct":              unix.SYS_ACCT,
+				"lookup_dcookie":    unix.SYS_LOOKUP_DCOOKIE,
+				"quotactl":          unix.SYS_QUOTACTL,
+				"quotactl_fd":       unix.SYS_QUOTACTL_FD,
+				"add_key":           unix.SYS_ADD_KEY,
+				"keyctl":            unix.SYS_KEYCTL,
+				"request_key":       unix.SYS_REQUEST_KEY,
+				"bpf":               unix.SYS_BPF,
+				"perf_event_open":   unix.SYS_PERF_EVENT_OPEN,
+				"syslog":            unix.SYS_SYSLOG,
+				"settimeofday":      unix.SYS_SETTIMEOFDAY,
+				"clock_settime":     unix.SYS_CLOCK_SETTIME,
+				"clock_adjtime":     unix.SYS_CLOCK_ADJTIME,
+				"adjtimex":          unix.SYS_ADJTIMEX,
+				"fanotify_init":     unix.SYS_FANOTIFY_INIT,
+				"fanotify_mark":     unix.SYS_FANOTIFY_MARK,
+				"nfsservctl":        unix.SYS_NFSSERVCTL,
+			},
+		},
+		{
+			name:  "arm",
+			audit: unix.AUDIT_ARCH_ARM,
+			// x/sys/unix defines only the numbers of the GOARCH being
+			// built, so the ARM EABI ones are written out: the kernel's
+			// arch/arm/tools/syscall.tbl, the same values as x/sys's
+			// zsysnum_linux_arm.go (TestNumbersMatchXSys compares).
+			nr: map[string]int{
+				"kexec_load":        347,
+				"kexec_file_load":   401,
+				"init_module":       128,
+				"finit_module":      379,
+				"delete_module":     129,
+				"swapon":            87,
+				"swapoff":           115,
+				"open_by_handle_at": 371,
+				"pciconfig_iobase":  271,
+				"pciconfig_read":    272,
+				"pciconfig_write":   273,
+				"acct":              51,
+				"lookup_dcookie":    249,
+				"quotactl":          131,
+				"quotactl_fd":       443,
+				"add_key":           309,
+				"keyctl":            311,
+				"request_key":       310,
+				"bpf":               386,
+				"perf_event_open":   364,
+				"syslog":            103,
+				"settimeofday":      79,
+				"clock_settime":     262,
+				"clock_settime64":   404,
+				"clock_adjtime":     372,
+				"clock_adjtime64":   405,
+				"adjtimex":          124,
+				"fanotify_init":     367,
+				"fanotify_mark":     368,
+				"nfsservctl":        169,
+				"_sysctl":           149,
+			},
+		},
+	}
+}

@@ -1,0 +1,169 @@
+package seccomp
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Offsets into struct seccomp_data, the packet a seccomp filter reads.
+const (
+	offsetNr   = 0 // int nr
+	offsetArch = 4 // __u32 arch
+)
+
+// x32SyscallBit marks an x32 call among x86-64 ones (__X32_SYSCALL_BIT).
+const x32SyscallBit = 0x40000000
+
+// maxInsns is the kernel's limit on a classic BPF program (BPF_MAXINSNS).
+const maxInsns = 4096
+
+// Filter returns the classic BPF program that refuses the calls of
+// Syscalls on every ABI of this build:
+//
+//   - a refused call on a known ABI: SECCOMP_RET_ERRNO with its Errno;
+//   - any x32 call: SECCOMP_RET_ERRNO with ENOSYS;
+//   - any call on an unknown architecture: SECCOMP_RET_KILL_PROCESS;
+//   - everything else: SECCOMP_RET_ALLOW.
+//
+// It fails on a GOARCH without a table or if the program cannot be
+// encoded (a jump longer than 255 instructions, more than 4096
+// instructions, an errno that does not fit SECCOMP_RET_DATA).
+func Filter() ([]unix.SockFilter, error) {
+	tables := abis()
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("seccomp filter: no system call table for %s", runtime.GOARCH)
+	}
+	return build(tables, rulesFor(tables))
+}
+
+// build lays the program out as one section per ABI, each ending in its
+// own return instructions, so every jump stays short:
+//
+//	ld arch; jeq ABI0 ? next : abi1
+//	ld nr; [jset x32 bit -> enosys]; jeq n1 -> errno...; ret ALLOW; ret ERRNO|e...
+//	abi1: jeq ABI1 ? next : kill ...
+//	kill: ret KILL_PROCESS
+func build(tables []abi, rules []Rule) ([]unix.SockFilter, error) {
+	var p program
+	p.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offsetArch)
+	for i, a := range tables {
+		next := "kill"
+		if i+1 < len(tables) {
+			next = "abi:" + tables[i+1].name
+		}
+		p.label("abi:" + a.name)
+		p.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, a.audit, "", next)
+		p.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offsetNr)
+		if a.x32 {
+			p.jump(unix.BPF_JMP|unix.BPF_JSET|unix.BPF_K, x32SyscallBit, a.name+":x32", "")
+		}
+		var errnos []syscall.Errno
+		for _, r := range rules {
+			n, ok := r.Nr[a.name]
+			if !ok {
+				continue
+			}
+			if n < 0 || n >= x32SyscallBit {
+				return nil, fmt.Errorf("seccomp filter: %s on %s: bad number %d", r.Name, a.name, n)
+			}
+			if !slices.Contains(errnos, r.Errno) {
+				errnos = append(errnos, r.Errno)
+			}
+			p.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, uint32(n), errnoLabel(a.name, r.Errno), "")
+		}
+		p.stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW)
+		for _, e := range errnos {
+			ret, err := retErrno(e)
+			if err != nil {
+				return nil, err
+			}
+			p.label(errnoLabel(a.name, e))
+			p.stmt(unix.BPF_RET|unix.BPF_K, ret)
+		}
+		if a.x32 {
+			ret, _ := retErrno(syscall.ENOSYS)
+			p.label(a.name + ":x32")
+			p.stmt(unix.BPF_RET|unix.BPF_K, ret)
+		}
+	}
+	p.label("kill")
+	p.stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_KILL_PROCESS)
+	return p.assemble()
+}
+
+func errnoLabel(abi string, e syscall.Errno) string {
+	return fmt.Sprintf("%s:errno:%d", abi, int(e))
+}
+
+func retErrno(e syscall.Errno) (uint32, error) {
+	if e <= 0 || e > unix.SECCOMP_RET_DATA {
+		return 0, fmt.Errorf("seccomp filter: errno %d does not fit SECCOMP_RET_DATA", int(e))
+	}
+	return unix.SECCOMP_RET_ERRNO | uint32(e), nil
+}
+
+// program is a classic BPF program whose jumps name their targets by
+// label; assemble turns the labels into the relative offsets BPF wants.
+type program struct {
+	insns  []insn
+	labels map[string]int
+}
+
+type insn struct {
+	code   uint16
+	k      uint32
+	jt, jf string // "" is the next instruction
+}
+
+func (p *program) label(name string) {
+	if p.labels == nil {
+		p.labels = map[string]int{}
+	}
+	p.labels[name] = len(p.insns)
+}
+
+func (p *program) stmt(code uint16, k uint32) {
+	p.insns = append(p.insns, insn{code: code, k: k})
+}
+
+func (p *program) jump(code uint16, k uint32, jt, jf string) {
+	p.insns = append(p.insns, insn{code: code, k: k, jt: jt, jf: jf})
+}
+
+func (p *program) assemble() ([]unix.SockFilter, error) {
+	if len(p.insns) > maxInsns {
+		return nil, fmt.Errorf("seccomp filter: %d instructions, the kernel takes at most %d", len(p.insns), maxInsns)
+	}
+	out := make([]unix.SockFilter, len(p.insns))
+	for i, in := range p.insns {
+		jt, err := p.offset(i, in.jt)
+		if err != nil {
+			return nil, err
+		}
+		jf, err := p.offset(i, in.jf)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = unix.SockFilter{Code: in.code, Jt: jt, Jf: jf, K: in.k}
+	}
+	return out, nil
+}
+
+func (p *program) offset(from int, label string) (uint8, error) {
+	if label == "" {
+		return 0, nil
+	}
+	to, ok := p.labels[label]
+	if !ok {
+		return 0, fmt.Errorf("seccomp filter: jump to undefined label %q", label)
+	}
+	d := to - from - 1
+	if d < 0 || d > 255 {
+		return 0, fmt.Errorf("seccomp filter: jump from instruction %d to %q is %d long, BPF allows 0 to 255", from, label, d)
+	}
+	return uint8(d), nil
+}
