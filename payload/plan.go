@@ -50,6 +50,7 @@ type Options struct {
 	OSRelease      []byte      // the host's os-release, for /run/host/os-release
 	Credentials    []File      // for /run/host/credentials
 	AsPid2         bool        // run Argv under a stub PID 1
+	Timezone       string      // host time zone name ("Europe/Berlin") for a volatile root's /etc/localtime
 	PrivateNetwork bool        // the container has its own network namespace
 }
 
@@ -69,6 +70,7 @@ type Plan struct {
 	Devices   []Device  `json:"devices"`
 	Symlinks  []Symlink `json:"symlinks"`
 	DropCaps  []int     `json:"drop_caps"`
+	Dirs      []string  `json:"dirs,omitempty"` // directories made once everything is mounted
 }
 
 // NewPlan checks o and computes the Plan the stage will carry out.
@@ -114,7 +116,8 @@ func NewPlan(o Options) (Plan, error) {
 		RunHost:   NewRunHost(o.UUID, o.OSRelease, o.Credentials),
 		AsPid2:    o.AsPid2,
 		Devices:   DevNodes(),
-		Symlinks:  append(baseSymlinks(o.Volatile), DevSymlinks()...),
+		Symlinks:  append(baseSymlinks(o.Volatile, o.Timezone), DevSymlinks()...),
+		Dirs:      baseDirs(o.Volatile),
 		DropCaps:  planCaps(o),
 	}
 	return p, nil
@@ -140,15 +143,31 @@ func inImage(image, p string) string {
 func planCaps(o Options) []int { return DroppedCapabilities(o.PrivateNetwork) }
 
 // baseSymlinks are the merged-/usr links a volatile root needs, since only
-// /usr comes from the image (systemd's base-filesystem makes the same).
-func baseSymlinks(volatile string) []Symlink {
+// /usr comes from the image (systemd's base-filesystem makes the same), and
+// /etc/localtime pointing at the host's time zone in the image's zoneinfo,
+// relative, as the Container Interface suggests.
+func baseSymlinks(volatile, timezone string) []Symlink {
 	if volatile != VolatileYes {
 		return nil
 	}
-	return []Symlink{
+	links := []Symlink{
 		{Path: "/bin", Target: "usr/bin"},
 		{Path: "/sbin", Target: "usr/sbin"},
 		{Path: "/lib", Target: "usr/lib"},
 		{Path: "/lib64", Target: "usr/lib64"},
 	}
+	if timezone != "" {
+		links = append(links, Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/" + timezone})
+	}
+	return links
+}
+
+// baseDirs are the top-level directories an empty volatile root needs
+// before its init runs: systemd writes /etc/machine-id early, and
+// systemd-machine-id-commit syncs /etc and /var.
+func baseDirs(volatile string) []string {
+	if volatile != VolatileYes {
+		return nil
+	}
+	return []string{"/etc", "/var"}
 }

@@ -56,9 +56,23 @@ func runStage(sync *os.File) error {
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fail("make mounts private", err)
 	}
+	var lastPID *os.File
 	for _, mt := range p.Mounts {
 		if err := doMount(p, mt); err != nil {
 			return fail("mount "+mt.Target, err)
+		}
+		if mt.Target == "/proc" && p.AsPid2 {
+			// The stub PID 1 starts the command as PID 2 by setting the
+			// namespace's last PID; /proc/sys is read-only from the next
+			// step on, so the file is opened now and handed down.
+			if lastPID, err = openIn(p.Root, "/proc/sys/kernel/ns_last_pid", unix.O_WRONLY); err != nil {
+				return fail("open ns_last_pid", err)
+			}
+		}
+	}
+	for _, d := range p.Dirs {
+		if err := mkdirAllIn(p.Root, d, 0o755); err != nil {
+			return fail("create "+d, err)
 		}
 	}
 	if err := makeDev(p.Root, p.Devices, p.Symlinks); err != nil {
@@ -119,7 +133,7 @@ func runStage(sync *os.File) error {
 		return fail("find "+argv[0], err)
 	}
 	if p.AsPid2 {
-		argv = append([]string{"sockspawn-stub", StubCommand, prog}, argv[1:]...)
+		argv = append([]string{"sockspawn-stub", StubCommand, fmt.Sprint(lastPID.Fd()), prog}, argv[1:]...)
 		prog = "/proc/self/exe"
 	}
 	// Everything but stdio and the listening fds gets close-on-exec; the
@@ -130,6 +144,11 @@ func runStage(sync *os.File) error {
 	for fd := 3; fd < 3+p.ListenFDs; fd++ {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 			return fail("pass listening fds", os.NewSyscallError(fmt.Sprintf("fcntl(%d, F_SETFD)", fd), err))
+		}
+	}
+	if lastPID != nil {
+		if _, err := unix.FcntlInt(lastPID.Fd(), unix.F_SETFD, 0); err != nil {
+			return fail("pass ns_last_pid", os.NewSyscallError("fcntl(F_SETFD)", err))
 		}
 	}
 	if err := sendMsg(sync, syncMsg{Type: "exec"}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,11 +17,17 @@ const StubCommand = "__pid2"
 
 // StubMain is a minimal PID 1 for payloads that are not init systems: it
 // runs argv as PID 2, forwards termination signals to it, reaps every
-// zombie re-parented to it, and exits with the payload's status.
-func StubMain(argv []string) int {
-	if len(argv) == 0 {
+// zombie re-parented to it, and exits with the payload's status. args are
+// the fd of the namespace's ns_last_pid, opened by the stage, then argv.
+func StubMain(args []string) int {
+	if len(args) < 2 {
 		fmt.Fprintln(os.Stderr, "sockspawn: stub PID 1: no command")
 		return 1
+	}
+	argv := args[1:]
+	var lastPID *os.File
+	if fd, err := strconv.Atoi(args[0]); err == nil {
+		lastPID = os.NewFile(uintptr(fd), "ns_last_pid")
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD, sigRTMin3)
@@ -35,6 +42,13 @@ func StubMain(argv []string) int {
 			break
 		}
 		attr.Files = append(attr.Files, uintptr(fd))
+	}
+	if lastPID != nil {
+		// The Go runtime's own threads took the first PIDs after ours:
+		// make the next one 2 again (free since the stage's threads ended
+		// at execve), as a command run with --as-pid2 expects.
+		_, _ = lastPID.WriteString("1")
+		lastPID.Close()
 	}
 	pid, err := syscall.ForkExec(argv[0], argv, attr)
 	if err != nil {

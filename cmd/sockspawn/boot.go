@@ -1,16 +1,141 @@
 package main
 
-// cmdBoot is `sockspawn boot NAME [OPTIONS]`.
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/sockspawn/sockspawn/units"
+)
+
+// cmdBoot is `sockspawn boot NAME [OPTIONS]`: run machine NAME from its
+// configuration file, with the command line's options overriding it. This
+// is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	return errorf("boot: not implemented yet")
+	name, rest, code, done := machineArg("boot", args)
+	if done {
+		return code
+	}
+	pa, err := parseRunArgs(rest)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if pa.Help {
+		writeHelp(os.Stdout)
+		return 0
+	}
+	c, _, err := loadMachine(name, pa)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	return runConfig(c)
 }
 
-// cmdNew is `sockspawn new NAME ...`.
-func cmdNew(args []string) int {
-	return errorf("new: not implemented yet")
-}
-
-// cmdCat is `sockspawn cat NAME`.
+// cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
+// configuration of machine NAME, each value with where it came from.
 func cmdCat(args []string) int {
-	return errorf("cat: not implemented yet")
+	name, rest, code, done := machineArg("cat", args)
+	if done {
+		return code
+	}
+	pa, err := parseRunArgs(rest)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	c, src, err := loadMachine(name, pa)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	fmt.Print(units.Describe(c, src))
+	return 0
+}
+
+// loadMachine reads machine name's configuration and applies the command
+// line over it.
+func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error) {
+	if pa.Set["Machine"] && pa.Config.Machine != name {
+		return units.Config{}, nil, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
+	}
+	file, src, err := units.Load(name, units.SearchPath)
+	if err != nil {
+		return units.Config{}, nil, err
+	}
+	c := units.Merge(file, pa.Config, pa.Set)
+	src = units.MergeSources(src, pa.Config, pa.Set)
+	if c.Directory == units.DefaultDirectory(name) {
+		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
+			return c, src, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+
+				"    debootstrap --include=systemd,dbus bookworm %s\n"+
+				"or boot this machine's own OS statelessly: put Directory=/ and Volatile=yes in /etc/sockspawn/%s.conf",
+				name, c.Directory, units.SearchPath, c.Directory, name)
+		}
+	}
+	return c, src, nil
+}
+
+// machineArg splits off and checks the NAME argument of a subcommand.
+func machineArg(cmd string, args []string) (name string, rest []string, code int, done bool) {
+	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			writeHelp(os.Stdout)
+			return "", nil, 0, true
+		}
+		return "", nil, errorf("%s: missing machine name (sockspawn %s NAME)", cmd, cmd), true
+	}
+	if err := units.ValidInstanceName(args[0]); err != nil {
+		return "", nil, errorf("%s: %v", cmd, err), true
+	}
+	return args[0], args[1:], 0, false
+}
+
+// cmdNew is `sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force]`.
+func cmdNew(args []string) int {
+	name, rest, code, done := machineArg("new", args)
+	if done {
+		return code
+	}
+	var opts units.NewOptions
+	force := false
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		val := func(flag string) (string, bool) {
+			if v, ok := cutFlag(a, flag); ok {
+				return v, true
+			}
+			if a == flag && i+1 < len(rest) {
+				i++
+				return rest[i], true
+			}
+			return "", false
+		}
+		if v, ok := val("--image"); ok {
+			opts.Image = v
+		} else if v, ok := val("--listen"); ok {
+			opts.Listen = append(opts.Listen, v)
+		} else if a == "--force" {
+			force = true
+		} else {
+			return errorf("new: unknown argument %q (sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force])", a)
+		}
+	}
+	written, err := units.NewMachine(name, opts, "", force)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return errorf("new: %v (use --force to overwrite)", err)
+		}
+		return errorf("new: %v", err)
+	}
+	for _, w := range written {
+		fmt.Printf("wrote %s\n", w)
+	}
+	fmt.Print(units.NextSteps(name, len(opts.Listen) > 0))
+	return 0
+}
+
+func cutFlag(a, flag string) (string, bool) {
+	if len(a) > len(flag) && a[:len(flag)] == flag && a[len(flag)] == '=' {
+		return a[len(flag)+1:], true
+	}
+	return "", false
 }

@@ -48,11 +48,9 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 	if d.Hostname == "" {
 		d.Hostname = d.Machine
 	}
-	if c.UUID != "" {
-		if d.UUID, err = payload.NormalizeUUID(c.UUID); err != nil {
-			return d, fmt.Errorf("--uuid: %w", err)
-		}
-	} else {
+	// c.UUID was checked and normalized when parsed (units.ParseUUID).
+	d.UUID = c.UUID
+	if d.UUID == "" {
 		d.UUID = payload.StableUUID(d.Machine)
 	}
 	d.Console = c.Console

@@ -28,24 +28,29 @@ type option struct {
 	help    string // one paragraph; wrapped when rendered
 	set     func(c *units.Config, v string) error
 	section string
+	field   string // the units.Config field it sets (units.FieldNames)
 }
 
 // options returns the table of `sockspawn run` options, in help order.
 func options() []option {
 	return []option{
-		{short: 'D', long: "directory", arg: requiredArg, meta: "PATH", section: "Image",
+		{short: 'D', long: "directory", field: "Directory", arg: requiredArg, meta: "PATH", section: "Image",
 			help: "Root directory of the container's image. Required. `-D /` boots this machine's own OS; combine it with --volatile=yes and -M.",
 			set:  func(c *units.Config, v string) error { c.Directory = v; return nil }},
-		{short: 'M', long: "machine", arg: requiredArg, meta: "NAME", section: "Image",
+		{short: 'M', long: "machine", field: "Machine", arg: requiredArg, meta: "NAME", section: "Image",
 			help: "Machine name: the container's hostname, the key of its UUID and of its runtime state. Defaults to the base name of the image directory. Must be a valid hostname of at most 64 characters.",
 			set:  func(c *units.Config, v string) error { c.Machine = v; return complete(units.ValidMachineName(v)) }},
-		{long: "hostname", arg: requiredArg, meta: "NAME", section: "Image",
+		{long: "hostname", field: "Hostname", arg: requiredArg, meta: "NAME", section: "Image",
 			help: "Hostname set inside the container, if it differs from the machine name. The image's /etc/hostname still wins inside, as with systemd.",
 			set:  func(c *units.Config, v string) error { c.Hostname = v; return complete(units.ValidHostname(v)) }},
-		{long: "uuid", arg: requiredArg, meta: "UUID", section: "Image",
+		{long: "uuid", field: "UUID", arg: requiredArg, meta: "UUID", section: "Image",
 			help: "The container's UUID, passed as $container_uuid and /run/host/container-uuid; systemd inside initializes an empty /etc/machine-id from it. Defaults to a UUID derived from the machine name, the same on every boot.",
-			set:  func(c *units.Config, v string) error { c.UUID = v; return nil }},
-		{long: "volatile", arg: optionalArg, meta: "MODE", section: "Image",
+			set: func(c *units.Config, v string) error {
+				u, err := units.ParseUUID(v)
+				c.UUID = u
+				return err
+			}},
+		{long: "volatile", field: "Volatile", arg: optionalArg, meta: "MODE", section: "Image",
 			help: "Run with a volatile file system. yes: the root is a fresh tmpfs and only the image's /usr is mounted, read-only. state: the image is read-only and /var is a fresh tmpfs. no (the default): the image is used as it is. --volatile alone means yes.",
 			set: func(c *units.Config, v string) error {
 				if v == "" {
@@ -55,68 +60,65 @@ func options() []option {
 				c.Volatile = m
 				return err
 			}},
-		{short: 'b', long: "boot", section: "Execution",
+		{short: 'b', long: "boot", field: "Boot", section: "Execution",
 			help: "Boot the image's init (/usr/lib/systemd/systemd, /lib/systemd/systemd or /sbin/init, the first that exists) as PID 1. The arguments after the options are passed to it.",
 			set:  func(c *units.Config, _ string) error { c.Boot = true; return nil }},
-		{short: 'a', long: "as-pid2", section: "Execution",
+		{short: 'a', long: "as-pid2", field: "AsPid2", section: "Execution",
 			help: "Run the command as PID 2 under a minimal stub PID 1 that reaps zombies and forwards termination signals. Notifications from the command are accepted too.",
 			set:  func(c *units.Config, _ string) error { c.AsPid2 = true; return nil }},
-		{short: 'E', long: "setenv", arg: requiredArg, meta: "NAME=VALUE", section: "Execution",
+		{short: 'E', long: "setenv", field: "Environment", arg: requiredArg, meta: "NAME=VALUE", section: "Execution",
 			help: "Set an environment variable for the container's PID 1. May be given more than once; a later value for the same name wins, and these win over sockspawn's own variables.",
 			set: func(c *units.Config, v string) error {
-				k, _, ok := strings.Cut(v, "=")
-				if !ok || k == "" || strings.ContainsAny(k, "\x00") {
-					return fmt.Errorf("expected NAME=VALUE")
-				}
-				c.Environment = append(c.Environment, v)
-				return nil
+				kv, err := units.ParseSetenv(v)
+				c.Environment = append(c.Environment, kv)
+				return err
 			}},
-		{long: "notify-ready", arg: requiredArg, meta: "BOOL", section: "Execution",
+		{long: "notify-ready", field: "NotifyReady", arg: requiredArg, meta: "BOOL", section: "Execution",
 			help: "yes: tell the host's service manager READY=1 only once the container's init has sent READY=1 (the default with -b). no: as soon as the payload runs (the default without -b).",
 			set: func(c *units.Config, v string) error {
 				b, err := units.ParseBool(v)
 				c.NotifyReady = &b
 				return err
 			}},
-		{long: "bind", arg: requiredArg, meta: "SRC[:DST[:OPTS]]", section: "Mounts",
+		{long: "bind", field: "Binds", arg: requiredArg, meta: "SRC[:DST[:OPTS]]", section: "Mounts",
 			help: "Bind-mount the host path SRC at DST in the container (default: the same path). OPTS is rbind (the default) or norbind. Colons in paths are written \\:. May be given more than once.",
 			set: func(c *units.Config, v string) error {
 				b, err := units.ParseBind(v, false)
 				c.Binds = append(c.Binds, b)
 				return err
 			}},
-		{long: "bind-ro", arg: requiredArg, meta: "SRC[:DST[:OPTS]]", section: "Mounts",
+		{long: "bind-ro", field: "Binds", arg: requiredArg, meta: "SRC[:DST[:OPTS]]", section: "Mounts",
 			help: "Like --bind, but read-only (recursively).",
 			set: func(c *units.Config, v string) error {
 				b, err := units.ParseBind(v, true)
 				c.Binds = append(c.Binds, b)
 				return err
 			}},
-		{long: "set-credential", arg: requiredArg, meta: "ID:VALUE", section: "Credentials",
+		{long: "set-credential", field: "Credentials", arg: requiredArg, meta: "ID:VALUE", section: "Credentials",
 			help: "Pass a credential to the container's init, in /run/host/credentials/ID (a ramfs, read-only to the container) with $CREDENTIALS_DIRECTORY pointing there. VALUE may use C escapes such as \\n and \\x00.",
 			set: func(c *units.Config, v string) error {
 				cr, err := units.ParseSetCredential(v)
 				c.Credentials = append(c.Credentials, cr)
 				return err
 			}},
-		{long: "load-credential", arg: requiredArg, meta: "ID:PATH", section: "Credentials",
+		{long: "load-credential", field: "Credentials", arg: requiredArg, meta: "ID:PATH", section: "Credentials",
 			help: "Like --set-credential, but read the value from the file PATH when the container starts. A PATH without a slash names a credential of sockspawn's own service ($CREDENTIALS_DIRECTORY). When sockspawn runs as a service with credentials, all of them are passed on anyway.",
 			set: func(c *units.Config, v string) error {
 				cr, err := units.ParseLoadCredential(v)
 				c.Credentials = append(c.Credentials, cr)
 				return err
 			}},
-		{long: "console", arg: requiredArg, meta: "MODE", section: "Console",
+		{long: "console", field: "Console", arg: requiredArg, meta: "MODE", section: "Console",
 			help: "What to do with the container's /dev/console. interactive: a pty relayed to sockspawn's own terminal both ways (the default when standard input is a terminal). read-only: a pty whose output is copied to standard output (the default otherwise). passive: a pty, with nothing relayed. pipe: no pty; the payload gets sockspawn's standard input, output and error as they are.",
 			set: func(c *units.Config, v string) error {
 				m, err := units.ParseConsole(v)
 				c.Console = m
 				return err
 			}},
-		{short: 'P', long: "pipe", section: "Console",
+		{short: 'P', long: "pipe", field: "Console", section: "Console",
 			help: "Same as --console=pipe.",
 			set:  func(c *units.Config, _ string) error { c.Console = units.ConsolePipe; return nil }},
-		{long: "listen", arg: requiredArg, meta: "ADDRESS", section: "Sockets",
+		{long: "listen", field: "Listen", arg: requiredArg, meta: "ADDRESS", section: "Sockets",
 			help: "Bind a listening socket on the host and boot the container only when the first connection arrives, then pass the socket to its init exactly as systemd would (LISTEN_FDS, LISTEN_FDNAMES). ADDRESS takes systemd's ListenStream= syntax (a port, HOST:PORT, [IPv6]:PORT, /path or @abstract), optionally prefixed with NAME= and with datagram: or seqpacket:. For hosts without systemd as PID 1; under systemd, use a socket unit. May be given more than once.",
 			set: func(c *units.Config, v string) error {
 				if _, err := activation.ParseListenAddress(v); err != nil {
@@ -125,7 +127,7 @@ func options() []option {
 				c.Listen = append(c.Listen, v)
 				return nil
 			}},
-		{short: 'q', long: "quiet", section: "Output",
+		{short: 'q', long: "quiet", field: "Quiet", section: "Output",
 			help: "Do not print informational messages, such as where the container runs.",
 			set:  func(c *units.Config, _ string) error { c.Quiet = true; return nil }},
 		{short: 'h', long: "help", section: "Output", help: "Show this help and exit."},
@@ -136,7 +138,7 @@ func options() []option {
 // parsedArgs is the result of parsing a `sockspawn run` command line.
 type parsedArgs struct {
 	Config  units.Config
-	Set     map[string]bool // long names of the options given
+	Set     map[string]bool // the units.Config fields the command line set
 	Help    bool
 	Version bool
 }
@@ -164,7 +166,7 @@ func parseRunArgs(args []string) (parsedArgs, error) {
 			pa.Version = true
 			return nil
 		}
-		pa.Set[o.long] = true
+		pa.Set[o.field] = true
 		err := o.set(&pa.Config, val)
 		var ve *units.ValueError
 		var ce completeError
@@ -241,6 +243,9 @@ func parseRunArgs(args []string) (parsedArgs, error) {
 		}
 	}
 	pa.Config.Args = append([]string(nil), args[i:]...)
+	if len(pa.Config.Args) > 0 {
+		pa.Set["Args"] = true
+	}
 	return pa, nil
 }
 

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/payload"
+	"github.com/sockspawn/sockspawn/payload/devices"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -102,6 +105,7 @@ func runConfig(c units.Config) int {
 		OSRelease:   osRelease,
 		Credentials: creds,
 		AsPid2:      c.AsPid2,
+		Timezone:    hostTimezone(),
 	})
 	if err != nil {
 		return errorf("%v", err)
@@ -139,6 +143,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 			warn(err.Error())
 		}
 	}()
+	policy, err := devices.Attach(filepath.Join(cg.Mount, cg.Payload), deviceRules(c.Binds))
+	if err != nil {
+		return errorf("device policy: %v", err), false
+	}
+	defer policy.Close()
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
@@ -161,6 +170,23 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	}
 	status, stopped := supervise(st, d, c, stop)
 	return status, sockets.own && !stopped && st.Execed()
+}
+
+// deviceRules is the container's device allow-list: the nodes of its
+// /dev, and the device nodes the user binds in.
+func deviceRules(binds []units.Bind) []devices.Rule {
+	rules := devices.DefaultAllow()
+	// /run/host/inaccessible/{chr,blk} are device nodes 0:0, which no
+	// driver backs: creating them ("m" only) is all they are good for.
+	rules = append(rules,
+		devices.Rule{Type: 'c', Major: 0, Minor: 0, Access: "m"},
+		devices.Rule{Type: 'b', Major: 0, Minor: 0, Access: "m"})
+	for _, b := range binds {
+		if r, err := devices.RuleForNode(b.Source); err == nil {
+			rules = append(rules, r)
+		}
+	}
+	return rules
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.
@@ -208,6 +234,20 @@ func hostOSRelease() []byte {
 		}
 	}
 	return nil
+}
+
+// hostTimezone names the host's time zone from its /etc/localtime symlink
+// ("Europe/Berlin"), or "" if it is not a link into a zoneinfo directory.
+func hostTimezone() string {
+	l, err := os.Readlink("/etc/localtime")
+	if err != nil {
+		return ""
+	}
+	_, zone, ok := strings.Cut(l, "zoneinfo/")
+	if !ok || zone == "" || strings.Contains(zone, "..") {
+		return ""
+	}
+	return zone
 }
 
 func isTerminal(f *os.File) bool {

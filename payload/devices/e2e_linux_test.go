@@ -539,6 +539,23 @@ func TestAttachClose(t *testing.T) {
 	}
 }
 
+// TestAttachCloseAfterRemove checks that Close after the cgroup is gone (the
+// kernel detached the program with it) succeeds.
+func TestAttachCloseAfterRemove(t *testing.T) {
+	needRoot(t)
+	cgroup := newCgroup2(t)
+	closer, err := Attach(cgroup, DefaultAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Rmdir(cgroup); err != nil {
+		t.Fatal(err)
+	}
+	if err := closer.Close(); err != nil {
+		t.Errorf("Close after removing the cgroup: %v", err)
+	}
+}
+
 func TestAttachErrors(t *testing.T) {
 	needRoot(t)
 	notCgroup := t.TempDir()

@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,28 +55,28 @@ func Program(rules []Rule) (*ebpf.ProgramSpec, error) {
 		asm.LoadMem(regMajor, asm.R1, ctxMajor, asm.Word),
 		asm.LoadMem(regMinor, asm.R1, ctxMinor, asm.Word),
 	}
-	next := "deny"
 	for i, r := range rules {
 		if err := r.validate(); err != nil {
 			return nil, fmt.Errorf("device rule %d (%s): %w", i, r, err)
 		}
-		label := fmt.Sprintf("rule%d", i)
+	}
+	denyReachable := true
+	for i, r := range rules {
+		next := "deny"
 		if i+1 < len(rules) {
 			next = fmt.Sprintf("rule%d", i+1)
-		} else {
-			next = "deny"
 		}
 		block, conditional := ruleBlock(r, next)
-		insns = append(insns, block[0].WithSymbol(label))
+		insns = append(insns, block[0].WithSymbol(fmt.Sprintf("rule%d", i)))
 		insns = append(insns, block[1:]...)
 		if !conditional {
 			// The rule allows everything: the verifier refuses code
 			// that cannot be reached, so the program ends here.
-			next = ""
+			denyReachable = false
 			break
 		}
 	}
-	if next != "" {
+	if denyReachable {
 		insns = append(insns, asm.Mov.Imm(asm.R0, 0).WithSymbol("deny"), asm.Return())
 	}
 	return &ebpf.ProgramSpec{
@@ -121,8 +122,7 @@ func ruleBlock(r Rule, next string) (block asm.Instructions, conditional bool) {
 
 // Attach loads the device program for rules and attaches it to the cgroup2
 // directory cgroupDir. Closing the returned Closer detaches it; the caller
-// holds it for the life of the container and closes it before removing the
-// cgroup.
+// holds it for the life of the container.
 //
 // The program is attached with BPF_PROG_ATTACH and BPF_F_ALLOW_MULTI, on
 // purpose not through link.AttachCgroup:
@@ -178,7 +178,9 @@ type attachment struct {
 	prog   *ebpf.Program
 }
 
-// Close detaches the program. A second Close does nothing.
+// Close detaches the program. A second Close does nothing, and neither does
+// a Close after the cgroup was removed: the kernel detached the program then
+// (BPF_PROG_DETACH says ENOENT).
 func (a *attachment) Close() error {
 	if a.prog == nil {
 		return nil
@@ -191,7 +193,7 @@ func (a *attachment) Close() error {
 	a.prog.Close()
 	a.cgroup.Close()
 	a.prog, a.cgroup = nil, nil
-	if err != nil {
+	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("detach device program from cgroup %s: %w", a.dir, err)
 	}
 	return nil

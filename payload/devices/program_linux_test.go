@@ -231,7 +231,7 @@ func TestProgramInvalidRules(t *testing.T) {
 		{'c', 1, 3, ""},
 		{'c', 1, 3, "rwx"},
 	} {
-		if _, err := Program([]Rule{{'c', 1, 5, "rwm"}, r}); err == nil || !strings.Contains(err.Error(), "device rule 1") {
+		if _, err := Program([]Rule{{'a', Wildcard, Wildcard, "rwm"}, r}); err == nil || !strings.Contains(err.Error(), "device rule 1") {
 			t.Errorf("Program with %+v: %v, want an error naming rule 1", r, err)
 		}
 	}

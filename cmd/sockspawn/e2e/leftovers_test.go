@@ -1,0 +1,123 @@
+//go:build linux
+
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupMount returns where the cgroup2 hierarchy is mounted on the host.
+func cgroupMount() string {
+	for _, p := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		var st unix.Statfs_t
+		if unix.Statfs(p, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return p
+		}
+	}
+	return ""
+}
+
+// findCgroups returns the cgroup directories named sockspawn-NAME.
+func findCgroups(name string) []string {
+	root := cgroupMount()
+	if root == "" || name == "" {
+		return nil
+	}
+	var found []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && d.Name() == "sockspawn-"+name {
+			found = append(found, p)
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return found
+}
+
+// mountinfo returns the host's mount table lines.
+func mountinfo(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// checkLeftovers fails t for anything of machine name left on the host:
+// mounts, its runtime directory, its cgroup, processes of its pid
+// namespace (pidNS, if known) or its leader.
+func checkLeftovers(t *testing.T, name string, leader int, pidNS string) {
+	t.Helper()
+	for _, l := range mountinfo(t) {
+		if (name != "" && strings.Contains(l, name)) || strings.Contains(l, "/run/sockspawn") {
+			t.Errorf("leftover mount on the host: %s", l)
+		}
+	}
+	if name != "" {
+		if _, err := os.Lstat(filepath.Join(runtimeMachines, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("leftover runtime directory %s (lstat: %v)", filepath.Join(runtimeMachines, name), err)
+		}
+	}
+	for _, cg := range findCgroups(name) {
+		t.Errorf("leftover cgroup %s", cg)
+	}
+	if pidNS != "" {
+		if pids := processesIn(pidNS); len(pids) > 0 {
+			t.Errorf("processes left in the container's pid namespace %s: %s", pidNS, strings.Join(pids, ", "))
+		}
+	}
+	if leader > 0 {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", leader)); err == nil && ns == pidNS {
+			t.Errorf("the container's init (pid %d) still runs", leader)
+		}
+	}
+}
+
+// processesIn lists the processes in pid namespace ns as "PID (COMM)".
+func processesIn(ns string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == ns {
+			comm, _ := os.ReadFile("/proc/" + e.Name() + "/comm")
+			out = append(out, e.Name()+" ("+strings.TrimSpace(string(comm))+")")
+		}
+	}
+	return out
+}
+
+// removeLeftovers removes what a killed sockspawn left of machine name.
+func removeLeftovers(t *testing.T, name string) {
+	for _, cg := range findCgroups(name) {
+		var dirs []string
+		_ = filepath.WalkDir(cg, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			_ = os.Remove(dirs[i])
+		}
+	}
+	dir := filepath.Join(runtimeMachines, name)
+	_ = os.Remove(filepath.Join(dir, "root"))
+	_ = os.Remove(dir)
+	t.Logf("removed what the killed sockspawn left of %s", name)
+}
