@@ -46,8 +46,10 @@ func OwnCgroup(procSelfCgroup []byte) (string, error) {
 	sc := bufio.NewScanner(bytes.NewReader(procSelfCgroup))
 	for sc.Scan() {
 		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
-			if !path.IsAbs(p) {
-				return "", fmt.Errorf("unexpected cgroup path %q", p)
+			// A path with ".." lies outside our cgroup namespace's root:
+			// not a cgroup we may touch.
+			if !path.IsAbs(p) || p == "/.." || strings.HasPrefix(p, "/../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+				return "", fmt.Errorf("unexpected cgroup path %q (outside our cgroup namespace?)", p)
 			}
 			return path.Clean(p), nil
 		}

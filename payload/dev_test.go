@@ -1,7 +1,9 @@
 package payload
 
 import (
+	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,40 +80,69 @@ func TestBaseSymlinks(t *testing.T) {
 		{Path: "/lib", Target: "usr/lib"},
 		{Path: "/lib64", Target: "usr/lib64"},
 	}
+	berlin := append(slices.Clone(merged), Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/Europe/Berlin"})
 	tests := []struct {
-		volatile string
-		want     []Symlink
+		volatile, timezone string
+		want               []Symlink
 	}{
-		{VolatileYes, merged},
-		{VolatileState, nil},
-		{VolatileNo, nil},
-		{"", nil},
+		{VolatileYes, "", merged},
+		{VolatileYes, "Europe/Berlin", berlin},
+		{VolatileState, "", nil},
+		{VolatileState, "Europe/Berlin", nil},
+		{VolatileNo, "", nil},
+		{VolatileNo, "UTC", nil},
+		{"", "", nil},
 	}
 	for _, tt := range tests {
-		if got := baseSymlinks(tt.volatile); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("baseSymlinks(%q) = %+v, want %+v", tt.volatile, got, tt.want)
+		if got := baseSymlinks(tt.volatile, tt.timezone); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("baseSymlinks(%q, %q) = %+v, want %+v", tt.volatile, tt.timezone, got, tt.want)
 		}
 	}
 	// Relative targets: they resolve inside the container whatever root
 	// the stage builds on.
-	for _, l := range merged {
+	for _, l := range berlin {
 		if strings.HasPrefix(l.Target, "/") {
 			t.Errorf("%s -> %s: absolute target", l.Path, l.Target)
+		}
+		if got := path.Join(path.Dir(l.Path), l.Target); !strings.HasPrefix(got, "/usr/") {
+			t.Errorf("%s -> %s resolves to %s, outside /usr", l.Path, l.Target, got)
 		}
 	}
 }
 
-func TestPlanSymlinks(t *testing.T) {
-	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
-		o := goodOptions()
-		o.Volatile = v
-		p, err := NewPlan(o)
-		if err != nil {
-			t.Fatal(err)
+func TestBaseDirs(t *testing.T) {
+	tests := []struct {
+		volatile string
+		want     []string
+	}{
+		{VolatileYes, []string{"/etc", "/var"}},
+		{VolatileState, nil},
+		{VolatileNo, nil},
+	}
+	for _, tt := range tests {
+		if got := baseDirs(tt.volatile); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("baseDirs(%q) = %q, want %q", tt.volatile, got, tt.want)
 		}
-		want := append(baseSymlinks(v), DevSymlinks()...)
-		if !reflect.DeepEqual(p.Symlinks, want) {
-			t.Errorf("volatile=%s: Symlinks = %+v, want %+v", v, p.Symlinks, want)
+	}
+}
+
+func TestPlanSymlinksAndDirs(t *testing.T) {
+	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+		for _, tz := range []string{"", "America/New_York"} {
+			o := goodOptions()
+			o.Volatile = v
+			o.Timezone = tz
+			p, err := NewPlan(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append(baseSymlinks(v, tz), DevSymlinks()...)
+			if !reflect.DeepEqual(p.Symlinks, want) {
+				t.Errorf("volatile=%s timezone=%q: Symlinks = %+v, want %+v", v, tz, p.Symlinks, want)
+			}
+			if !reflect.DeepEqual(p.Dirs, baseDirs(v)) {
+				t.Errorf("volatile=%s: Dirs = %q, want %q", v, p.Dirs, baseDirs(v))
+			}
 		}
 	}
 }

@@ -115,23 +115,43 @@ func validOSReleaseKey(k string) bool {
 	return true
 }
 
+// unquote reads an os-release value as the shell would: single quotes
+// keep everything, double quotes let a backslash escape only " \ ` and $,
+// and outside quotes a backslash escapes any character. A value with an
+// unterminated quote is returned as written.
 func unquote(v string) string {
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		q := v[0]
-		v = v[1 : len(v)-1]
-		if q == '\'' {
-			return v
-		}
-		var b strings.Builder
-		for i := 0; i < len(v); i++ {
-			if v[i] == '\\' && i+1 < len(v) {
-				i++
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+				continue
 			}
-			b.WriteByte(v[i])
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+				continue
+			}
+			if c == '\\' && i+1 < len(v) && strings.IndexByte("\"\\`$", v[i+1]) >= 0 {
+				i++
+				c = v[i]
+			}
+		case c == '\'' || c == '"':
+			quote = c
+			continue
+		case c == '\\' && i+1 < len(v):
+			i++
+			c = v[i]
 		}
-		return b.String()
+		b.WriteByte(c)
 	}
-	return v
+	if quote != 0 {
+		return v // an unterminated quote: malformed, kept as written
+	}
+	return b.String()
 }
 
 // EnvKeys returns the sorted keys of an environment block, for tests and

@@ -47,7 +47,7 @@ var procMasks = []string{
 
 // Mounts returns the mount steps for o, in the order the stage performs
 // them: the root, the API file systems the Container Interface asks for,
-// /run and /tmp, /run/host, and finally the user's binds.
+// /run and /tmp, the user's binds, and finally /run/host.
 func Mounts(o Options) []Mount {
 	var ms []Mount
 	switch o.Volatile {
@@ -83,11 +83,13 @@ func Mounts(o Options) []Mount {
 	if !bindTargets(o, "/tmp") {
 		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"})
 	}
-	ms = append(ms,
-		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true},
-		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true})
 	for _, b := range o.Binds {
 		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive})
 	}
+	// /run/host comes after the user's binds, so that a bind on /run
+	// cannot hide it; binds inside it are refused by NewPlan.
+	ms = append(ms,
+		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true},
+		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true})
 	return ms
 }

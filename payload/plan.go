@@ -100,6 +100,9 @@ func NewPlan(o Options) (Plan, error) {
 		if !path.IsAbs(b.Source) || !path.IsAbs(b.Target) {
 			return Plan{}, fmt.Errorf("bind %s:%s: paths must be absolute", b.Source, b.Target)
 		}
+		if t := path.Clean(b.Target); t == RunHostDir || strings.HasPrefix(t, RunHostDir+"/") {
+			return Plan{}, fmt.Errorf("bind %s:%s: %s belongs to the container manager", b.Source, b.Target, RunHostDir)
+		}
 	}
 	if o.ListenFDs < 0 {
 		return Plan{}, fmt.Errorf("negative number of listening fds")
@@ -132,11 +135,6 @@ func bindTargets(o Options, target string) bool {
 		}
 	}
 	return false
-}
-
-// inImage joins an absolute container path to the image directory.
-func inImage(image, p string) string {
-	return path.Join(image, strings.TrimPrefix(p, "/"))
 }
 
 // planCaps is kept next to the Plan so the stage applies what NewPlan decided.

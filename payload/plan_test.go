@@ -179,7 +179,7 @@ func planMounts(t *testing.T, change func(o *Options)) []Mount {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(p.Mounts, Mounts(o)) && o.Volatile != "" {
+	if !reflect.DeepEqual(p.Mounts, Mounts(o)) {
 		t.Errorf("Plan.Mounts differs from Mounts(o)")
 	}
 	return p.Mounts
@@ -214,16 +214,20 @@ func TestMountOrder(t *testing.T) {
 					t.Errorf("%s (at %d) must be mounted before %s (at %d)", pair[0], before, pair[1], after)
 				}
 			}
-			// User binds come last, in the order given.
+			// User binds come last but for /run/host and its
+			// credentials (so that a bind on /run cannot hide them), in
+			// the order given.
 			n := len(ms)
-			if ms[n-2].Target != "/srv/a" || ms[n-1].Target != "/opt/b" {
-				t.Errorf("user binds are not last and in order: %q", mountTargets(ms))
+			if ms[n-4].Target != "/srv/a" || ms[n-3].Target != "/opt/b" ||
+				ms[n-2].Target != RunHostDir || ms[n-1].Target != CredentialsDir {
+				t.Errorf("user binds are not last before /run/host, in order: %q", mountTargets(ms))
 			}
 			// No default mount hides an earlier one.
-			for i := 0; i < n-2; i++ {
-				for j := i + 1; j < n-2; j++ {
-					if covers(ms[j].Target, ms[i].Target) {
-						t.Errorf("mount %d on %s hides earlier mount %d on %s", j, ms[j].Target, i, ms[i].Target)
+			defaults := append(append([]Mount(nil), ms[:n-4]...), ms[n-2:]...)
+			for i := 0; i < len(defaults); i++ {
+				for j := i + 1; j < len(defaults); j++ {
+					if covers(defaults[j].Target, defaults[i].Target) {
+						t.Errorf("mount on %s hides earlier mount on %s", defaults[j].Target, defaults[i].Target)
 					}
 				}
 			}
@@ -249,7 +253,8 @@ func TestMountsUserBinds(t *testing.T) {
 		{Source: "/var/data", Target: "/data", Recursive: true},
 	}
 	ms := planMounts(t, func(o *Options) { o.Binds = binds })
-	got := ms[len(ms)-len(binds):]
+	// The binds come right before /run/host and its credentials.
+	got := ms[len(ms)-2-len(binds) : len(ms)-2]
 	for i, b := range binds {
 		want := Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive}
 		if !reflect.DeepEqual(got[i], want) {
@@ -293,9 +298,10 @@ func TestMountsTmpfsLeftOutUnderUserBind(t *testing.T) {
 					t.Errorf("bind on %s: tmpfs on %s = %v, want %v", tt.bind, c.target, hasTmpfs, c.want)
 				}
 			}
-			last := ms[len(ms)-1]
+			// The bind is the last mount before /run/host and its credentials.
+			last := ms[len(ms)-3]
 			if last.Target != tt.bind || last.Source != "/host"+tt.bind {
-				t.Errorf("user bind is not the last mount: %+v", last)
+				t.Errorf("user bind is not the last mount before /run/host: %+v", last)
 			}
 		})
 	}

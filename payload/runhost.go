@@ -28,5 +28,5 @@ func NewRunHost(uuid string, osRelease []byte, creds []File) RunHost {
 	if osRelease != nil {
 		files = append(files, File{Name: "os-release", Data: osRelease})
 	}
-	return RunHost{Files: files, Inaccessible: InaccessibleNodes, Credentials: creds}
+	return RunHost{Files: files, Inaccessible: append([]string(nil), InaccessibleNodes...), Credentials: creds}
 }

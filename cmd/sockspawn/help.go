@@ -26,12 +26,11 @@ var commands = [][2]string{
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
 }
 
-const environment = `LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES
-    Sockets passed by systemd (socket activation). When LISTEN_PID is sockspawn's own PID, fds 3 and up are checked to be sockets and handed to the container's init in the same order, with LISTEN_PID=1 and the names kept.
-NOTIFY_SOCKET
-    Where sockspawn reports readiness and status (sd_notify). Set by systemd for Type=notify services.
-CREDENTIALS_DIRECTORY
-    Credentials of sockspawn's own service; all of them are passed on to the container.`
+var environment = [][2]string{
+	{"LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES", "Sockets passed by systemd (socket activation). When LISTEN_PID is sockspawn's own PID, fds 3 and up are checked to be sockets and handed to the container's init in the same order, with LISTEN_PID=1 and the names kept."},
+	{"NOTIFY_SOCKET", "Where sockspawn reports readiness and status (sd_notify). Set by systemd for Type=notify services."},
+	{"CREDENTIALS_DIRECTORY", "Credentials of sockspawn's own service; all of them are passed on to the container."},
+}
 
 const exitStatus = `The container's own exit status: the payload's exit code, 0 after the container powered off or halted, 133 after it asked for a reboot (so a unit can restart it with RestartForceExitStatus=133), 128+N if its init was killed by signal N. 1 when sockspawn itself fails, with a one-line error naming the culprit on standard error.`
 
@@ -40,7 +39,7 @@ const examples = `Boot this machine's own OS, stateless:
 Boot an image:
     sockspawn run -D /var/lib/machines/web -b
 Run one command with a read-only bind:
-    sockspawn run -D /var/lib/machines/web --bind-ro=/srv/site -- /bin/sh -c 'ls /srv/site'
+    sockspawn run -D /srv/img --bind-ro=/srv/site -- ls /srv/site
 Boot on the first connection to port 8080:
     sockspawn run -D / --volatile=yes -M web -b --listen=8080`
 
@@ -68,7 +67,12 @@ func writeHelp(w io.Writer) {
 		fmt.Fprintf(w, "    %s\n", optionSignature(o))
 		writeParagraphs(w, o.help, "        ")
 	}
-	for _, s := range [][2]string{{"ENVIRONMENT", environment}, {"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
+	fmt.Fprintf(w, "\nENVIRONMENT\n")
+	for _, e := range environment {
+		fmt.Fprintf(w, "    %s\n", e[0])
+		writeParagraphs(w, e[1], "        ")
+	}
+	for _, s := range [][2]string{{"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
 		fmt.Fprintf(w, "\n%s\n", s[0])
 		if s[0] == "EXIT STATUS" || s[0] == "SEE ALSO" {
 			writeParagraphs(w, s[1], "    ")
@@ -152,7 +156,11 @@ func writeMan(w io.Writer, version string) {
 		}
 		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(optionSignature(o)), esc(o.help))
 	}
-	for _, s := range [][2]string{{"ENVIRONMENT", environment}, {"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
+	fmt.Fprintf(w, ".SH ENVIRONMENT\n")
+	for _, e := range environment {
+		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(e[0]), esc(e[1]))
+	}
+	for _, s := range [][2]string{{"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
 		fmt.Fprintf(w, ".SH %s\n.nf\n", s[0])
 		for _, l := range strings.Split(s[1], "\n") {
 			fmt.Fprintln(w, esc(l))

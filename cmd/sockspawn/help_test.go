@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func helpText() string {
+	var b bytes.Buffer
+	writeHelp(&b)
+	return b.String()
+}
+
+func manText() string {
+	var b bytes.Buffer
+	writeMan(&b, "1.2-test")
+	return b.String()
+}
+
+// unman undoes writeMan's escapes, for searching.
+func unman(s string) string {
+	s = strings.ReplaceAll(s, `\-`, "-")
+	s = strings.ReplaceAll(s, `\&`, "")
+	s = strings.ReplaceAll(s, `\e`, `\`)
+	return s
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+var helpSections = []string{"NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES", "SEE ALSO"}
+
+func TestHelpListsEveryOption(t *testing.T) {
+	help := helpText()
+	flat := squash(help)
+	for _, o := range options() {
+		sig := optionSignature(o)
+		if !strings.Contains(help, "\n    "+sig+"\n") {
+			t.Errorf("--help has no line for %s", sig)
+		}
+		if !strings.Contains(flat, squash(o.help)) {
+			t.Errorf("--help lost words of the help of --%s", o.long)
+		}
+		if !strings.Contains(help, "\nOPTIONS: "+strings.ToUpper(o.section)+"\n") {
+			t.Errorf("--help has no heading for section %s", o.section)
+		}
+	}
+	for _, s := range helpSections {
+		if !strings.Contains(help, "\n"+s+"\n") && !strings.HasPrefix(help, s+"\n") {
+			t.Errorf("--help has no %s section", s)
+		}
+	}
+}
+
+func TestOptionSignature(t *testing.T) {
+	tests := []struct {
+		o    option
+		want string
+	}{
+		{option{short: 'D', long: "directory", arg: requiredArg, meta: "PATH"}, "-D, --directory=PATH"},
+		{option{long: "volatile", arg: optionalArg, meta: "MODE"}, "--volatile[=MODE]"},
+		{option{short: 'b', long: "boot"}, "-b, --boot"},
+		{option{long: "version"}, "--version"},
+	}
+	for _, tt := range tests {
+		if got := optionSignature(tt.o); got != tt.want {
+			t.Errorf("optionSignature(%+v) = %q, want %q", tt.o, got, tt.want)
+		}
+	}
+}
+
+func TestHelpFitsIn80Columns(t *testing.T) {
+	for i, l := range strings.Split(helpText(), "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("--help line %d has %d columns: %q", i+1, n, l)
+		}
+		if strings.ContainsAny(l, "\t") || strings.TrimRight(l, " ") != l {
+			t.Errorf("--help line %d has a tab or trailing space: %q", i+1, l)
+		}
+	}
+}
+
+func TestWriteParagraphs(t *testing.T) {
+	tests := []struct {
+		text, indent, want string
+	}{
+		{"", "  ", ""},
+		{"one two", "  ", "  one two\n"},
+		{"a\n\nb", "", "a\n\nb\n"},
+		{strings.Repeat("word ", 20), "    ",
+			"    word word word word word word word word word word word word word word word\n    word word word word word\n"},
+		// A word longer than the line is kept whole, on its own line.
+		{"x " + strings.Repeat("y", 90) + " z", "", "x\n" + strings.Repeat("y", 90) + "\nz\n"},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		writeParagraphs(&b, tt.text, tt.indent)
+		if b.String() != tt.want {
+			t.Errorf("writeParagraphs(%q, %q) =\n%q, want\n%q", tt.text, tt.indent, b.String(), tt.want)
+		}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if len(l) > 80 && !strings.Contains(l, strings.Repeat("y", 90)) {
+				t.Errorf("line over 80 columns: %q", l)
+			}
+		}
+	}
+}
+
+func TestManPage(t *testing.T) {
+	man := manText()
+	lines := strings.Split(strings.TrimSuffix(man, "\n"), "\n")
+	if !regexp.MustCompile(`^\.TH SOCKSPAWN 1 "[^"]*" "sockspawn 1\.2\\-test" "sockspawn"$`).MatchString(lines[0]) {
+		t.Errorf("first line = %q, want a .TH header with the version", lines[0])
+	}
+	for _, s := range append(helpSections, "OPTIONS") {
+		if !strings.Contains(man, "\n.SH "+s+"\n") {
+			t.Errorf("man page has no .SH %s", s)
+		}
+	}
+	flat := squash(unman(man))
+	for _, o := range options() {
+		if !strings.Contains(man, "\n.SS "+o.section+"\n") {
+			t.Errorf("man page has no .SS %s", o.section)
+		}
+		if !strings.Contains(unman(man), "\n.B "+optionSignature(o)+"\n") {
+			t.Errorf("man page has no entry for %s", optionSignature(o))
+		}
+		if !strings.Contains(flat, squash(o.help)) {
+			t.Errorf("man page lost the help of --%s", o.long)
+		}
+	}
+	// Every line that starts with a control character is a request we
+	// meant; text that starts with '.' or '\'' must have been escaped.
+	known := regexp.MustCompile(`^\.(TH|SH|SS|PP|TP|B|nf|fi)( |$)`)
+	for i, l := range lines {
+		if (strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'")) && !known.MatchString(l) {
+			t.Errorf("man line %d is an unintended request: %q", i+1, l)
+		}
+	}
+	// An unescaped "-" renders as a hyphen, not a minus: flags would not
+	// copy-paste. Outside requests' names, every '-' must be "\-".
+	for i, l := range lines {
+		if strings.Contains(strings.ReplaceAll(l, `\-`, ""), "-") {
+			t.Errorf("man line %d has an unescaped '-': %q", i+1, l)
+		}
+	}
+}
+
+func TestManPageGroffClean(t *testing.T) {
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		t.Skip("groff not installed")
+	}
+	cmd := exec.Command(groff, "-man", "-Tutf8", "-ww", "-z")
+	cmd.Stdin = strings.NewReader(manText())
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Errorf("groff -ww: %v\n%s", err, out)
+	}
+}
