@@ -24,6 +24,7 @@ type Mount struct {
 	Optional  bool    `json:"optional,omitempty"` // skipped when the source or target does not exist
 	File      bool    `json:"file,omitempty"`     // the target is a file, not a directory
 	Seal      bool    `json:"seal,omitempty"`     // made read-only only after the stage filled it
+	Follow    bool    `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
 }
 
 // IsBind reports whether m is a bind mount.
@@ -73,6 +74,9 @@ func Mounts(o Options) []Mount {
 		Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY},
 		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags},
 		Mount{Target: "/sys/fs/selinux", Source: "/sys/fs/selinux", SourceIn: SourceHost, ReadOnly: true, Optional: true},
+		// Firmware tables (ACPI, EFI variables, DMI) are the host's and
+		// none of the container's business; systemd does not need them.
+		Mount{Target: "/sys/firmware", Source: "tmpfs", FSType: "tmpfs", Flags: apiFlags | unix.MS_RDONLY, Data: "mode=0555", Optional: true},
 		Mount{Target: "/dev", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=0755"},
 		Mount{Target: "/dev/pts", Source: "devpts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=620,gid=5"},
 		Mount{Target: "/dev/shm", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"},
@@ -84,7 +88,7 @@ func Mounts(o Options) []Mount {
 		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"})
 	}
 	for _, b := range o.Binds {
-		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive})
+		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true})
 	}
 	// /run/host comes after the user's binds, so that a bind on /run
 	// cannot hide it; binds inside it are refused by NewPlan.

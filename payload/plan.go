@@ -3,6 +3,7 @@ package payload
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -50,6 +51,8 @@ type Options struct {
 	OSRelease      []byte      // the host's os-release, for /run/host/os-release
 	Credentials    []File      // for /run/host/credentials
 	AsPid2         bool        // run Argv under a stub PID 1
+	KeepCaps       []int       // --capability: kept although dropped by default
+	DropCaps       []int       // --drop-capability: dropped in addition
 	Timezone       string      // host time zone name ("Europe/Berlin") for a volatile root's /etc/localtime
 	PrivateNetwork bool        // the container has its own network namespace
 }
@@ -137,8 +140,23 @@ func bindTargets(o Options, target string) bool {
 	return false
 }
 
-// planCaps is kept next to the Plan so the stage applies what NewPlan decided.
-func planCaps(o Options) []int { return DroppedCapabilities(o.PrivateNetwork) }
+// planCaps is the bounding set to drop: our defaults, plus what the user
+// dropped, minus what the user asked to keep.
+func planCaps(o Options) []int {
+	drop := map[int]bool{}
+	for _, c := range append(DroppedCapabilities(o.PrivateNetwork), o.DropCaps...) {
+		drop[c] = true
+	}
+	for _, c := range o.KeepCaps {
+		delete(drop, c)
+	}
+	out := make([]int, 0, len(drop))
+	for c := range drop {
+		out = append(out, c)
+	}
+	sort.Ints(out)
+	return out
+}
 
 // baseSymlinks are the merged-/usr links a volatile root needs, since only
 // /usr comes from the image (systemd's base-filesystem makes the same), and

@@ -3,6 +3,7 @@ package payload
 import (
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -85,13 +86,32 @@ func TestNewPlanCopiesOptions(t *testing.T) {
 	if !reflect.DeepEqual(p.Devices, DevNodes()) {
 		t.Errorf("Devices = %+v, want DevNodes()", p.Devices)
 	}
-	if !reflect.DeepEqual(p.DropCaps, DroppedCapabilities(false)) {
+	if !reflect.DeepEqual(p.DropCaps, sortedInts(DroppedCapabilities(false))) {
 		t.Errorf("DropCaps = %v, want DroppedCapabilities(false)", p.DropCaps)
 	}
 	o.PrivateNetwork = true
-	if p, _ := NewPlan(o); !reflect.DeepEqual(p.DropCaps, DroppedCapabilities(true)) {
+	if p, _ := NewPlan(o); !reflect.DeepEqual(p.DropCaps, sortedInts(DroppedCapabilities(true))) {
 		t.Errorf("with a private network DropCaps = %v, want DroppedCapabilities(true)", p.DropCaps)
 	}
+	// The user's --capability keeps, --drop-capability drops.
+	o.PrivateNetwork = false
+	o.KeepCaps, o.DropCaps = []int{capSysTime, capNetAdmin}, []int{22}
+	p, _ = NewPlan(o)
+	want := []int{22}
+	for _, c := range DroppedCapabilities(false) {
+		if c != capSysTime && c != capNetAdmin {
+			want = append(want, c)
+		}
+	}
+	if !reflect.DeepEqual(p.DropCaps, sortedInts(want)) {
+		t.Errorf("with --capability/--drop-capability DropCaps = %v, want %v", p.DropCaps, sortedInts(want))
+	}
+}
+
+func sortedInts(in []int) []int {
+	out := append([]int(nil), in...)
+	sort.Ints(out)
+	return out
 }
 
 func TestNewPlanVolatileDefaultsToNo(t *testing.T) {
@@ -256,7 +276,7 @@ func TestMountsUserBinds(t *testing.T) {
 	// The binds come right before /run/host and its credentials.
 	got := ms[len(ms)-2-len(binds) : len(ms)-2]
 	for i, b := range binds {
-		want := Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive}
+		want := Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true}
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("bind %d = %+v, want %+v", i, got[i], want)
 		}

@@ -25,6 +25,9 @@ func StageMain(syncFD int) int {
 	// on the thread that finally calls execve.
 	runtime.LockOSThread()
 	unix.Umask(0)
+	// Not dumpable until execve: nothing in the container may ptrace the
+	// stage or open its /proc files (its exe is the sealed memfd anyway).
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	sync := os.NewFile(uintptr(syncFD), "sync")
 	err := runStage(sync)
 	var se *StageError
@@ -192,6 +195,11 @@ func doMount(p *Plan, m Mount) error {
 		}
 		m.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
 	}
+	if m.Target != "/" && !m.Follow {
+		if err := refuseSymlink(p.Root, m.Target); err != nil {
+			return err
+		}
+	}
 	if m.Target != "/" {
 		var err error
 		if m.File {
@@ -227,6 +235,26 @@ func doMount(p *Plan, m Mount) error {
 	}
 	if m.ReadOnly && !m.Seal {
 		return sealMountRec(p.Root, m.Target, m.Recursive)
+	}
+	return nil
+}
+
+// refuseSymlink fails if target exists inside root as a symlink: an image
+// must not redirect where sockspawn mounts its API file systems (a link
+// would be followed inside the image, but could still point one mount on
+// top of another, or of the root).
+func refuseSymlink(root, target string) error {
+	f, err := openIn(root, target, unix.O_PATH|unix.O_NOFOLLOW)
+	if err != nil {
+		return nil // missing: it is created as a directory or file
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: target, Err: err}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return fmt.Errorf("the image's %s is a symbolic link; refusing to mount over it", target)
 	}
 	return nil
 }

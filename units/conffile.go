@@ -89,6 +89,16 @@ var configKeys = map[string]configKey{
 		c.Listen = append(c.Listen, l)
 		return err
 	}, func(c *Config) { c.Listen = nil }},
+	"Capability": {"Capabilities", func(c *Config, v string) error {
+		caps, err := ParseCapabilities(v)
+		c.Capabilities = append(c.Capabilities, caps...)
+		return err
+	}, func(c *Config) { c.Capabilities = nil }},
+	"DropCapability": {"DropCapabilities", func(c *Config, v string) error {
+		caps, err := ParseCapabilities(v)
+		c.DropCapabilities = append(c.DropCapabilities, caps...)
+		return err
+	}, func(c *Config) { c.DropCapabilities = nil }},
 	"Parameters": {"Args", func(c *Config, v string) error {
 		args, err := SplitParameters(v)
 		c.Args = append(c.Args, args...)
@@ -243,6 +253,10 @@ func fieldLen(c *Config, field string) int {
 		return len(c.Listen)
 	case "Args":
 		return len(c.Args)
+	case "Capabilities":
+		return len(c.Capabilities)
+	case "DropCapabilities":
+		return len(c.DropCapabilities)
 	}
 	return -1
 }

@@ -61,4 +61,7 @@ type Config struct {
 	Listen      []string // --listen=ADDR: sockets sockspawn binds itself
 	Args        []string // positional arguments: init arguments with -b, else the command
 	Quiet       bool     // -q: no informational messages
+
+	Capabilities     []string // --capability=: kept in addition to the defaults (canonical names)
+	DropCapabilities []string // --drop-capability=: removed from the defaults
 }

@@ -61,6 +61,12 @@ func Describe(c Config, s Sources) string {
 	for i, l := range c.Listen {
 		put("Listen", "Listen", i, l)
 	}
+	for i, cp := range c.Capabilities {
+		put("Capability", "Capabilities", i, cp)
+	}
+	for i, cp := range c.DropCapabilities {
+		put("DropCapability", "DropCapabilities", i, cp)
+	}
 	// Arguments from the same origin (one Parameters= line of a file, or
 	// the command line) share a line, as they did where they came from.
 	for i := 0; i < len(c.Args); {

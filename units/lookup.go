@@ -91,7 +91,7 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet",
+	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -133,6 +133,10 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.NotifyReady = flags.NotifyReady
 		case "Listen":
 			c.Listen = flags.Listen
+		case "Capabilities":
+			c.Capabilities = flags.Capabilities
+		case "DropCapabilities":
+			c.DropCapabilities = flags.DropCapabilities
 		case "Args":
 			c.Args = flags.Args
 		case "Quiet":

@@ -94,6 +94,20 @@ func options() []option {
 				c.Binds = append(c.Binds, b)
 				return err
 			}},
+		{long: "capability", field: "Capabilities", arg: requiredArg, meta: "CAPS", section: "Security",
+			help: "Keep these capabilities (comma-separated, e.g. CAP_NET_ADMIN,SYS_TIME, or \"all\") in the container's bounding set, which by default lacks the audit capabilities (the Container Interface forbids passing them), CAP_NET_ADMIN without a private network, and those that change host-wide state: CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_SYSLOG, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND, CAP_SYS_PACCT. The system call filter still refuses what those would allow.",
+			set: func(c *units.Config, v string) error {
+				caps, err := units.ParseCapabilities(v)
+				c.Capabilities = append(c.Capabilities, caps...)
+				return err
+			}},
+		{long: "drop-capability", field: "DropCapabilities", arg: requiredArg, meta: "CAPS", section: "Security",
+			help: "Drop these capabilities too. CAP_SYS_ADMIN and CAP_MKNOD are kept by default because systemd's PrivateDevices=, PrivateTmp= and ProtectSystem= need them inside.",
+			set: func(c *units.Config, v string) error {
+				caps, err := units.ParseCapabilities(v)
+				c.DropCapabilities = append(c.DropCapabilities, caps...)
+				return err
+			}},
 		{long: "set-credential", field: "Credentials", arg: requiredArg, meta: "ID:VALUE", section: "Credentials",
 			help: "Pass a credential to the container's init, in /run/host/credentials/ID (a ramfs, read-only to the container) with $CREDENTIALS_DIRECTORY pointing there. VALUE may use C escapes such as \\n and \\x00.",
 			set: func(c *units.Config, v string) error {

@@ -106,6 +106,8 @@ func runConfig(c units.Config) int {
 		Credentials: creds,
 		AsPid2:      c.AsPid2,
 		Timezone:    hostTimezone(),
+		KeepCaps:    units.CapabilityNumbers(c.Capabilities),
+		DropCaps:    units.CapabilityNumbers(c.DropCapabilities),
 	})
 	if err != nil {
 		return errorf("%v", err)
