@@ -1,0 +1,91 @@
+# sockspawn: build, test, benchmark, install. See README.md.
+#
+#   make                      build bin/sockspawn (static, no cgo)
+#   make test                 go vet, then every test; as root with
+#                             SOCKSPAWN_E2E=1 the end-to-end tests boot
+#                             containers too (what .ci/run does)
+#   make fuzz                 run every fuzz target for FUZZTIME
+#   make bench                sockspawn against systemd-nspawn (root)
+#   make demo                 boot this machine's own OS in a container (root)
+#   make install              PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man/man1
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BUILD    := $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+
+FUZZTIME   ?= 10s
+ROUNDS     ?= 7
+BENCHFLAGS ?=
+
+# One static binary: no cgo anywhere, tests included.
+export CGO_ENABLED := 0
+
+UNITS := container@.service container@.socket
+
+# Debian packages are installed only where the command is missing.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+
+.PHONY: all build bench-binary test fuzz bench demo install uninstall clean
+
+all: build
+
+build:
+	$(BUILD) -o bin/sockspawn ./cmd/sockspawn
+
+bench-binary:
+	$(BUILD) -o bin/sockspawn-bench ./cmd/sockspawn/bench
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Fuzz targets are found with `go test -list '^Fuzz'` in every package
+# that has tests, and each runs for FUZZTIME.
+fuzz:
+	@failed=; \
+	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$target"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
+
+bench: build bench-binary
+	@command -v systemd-nspawn >/dev/null || { apt-get update -q && $(APT_INSTALL) systemd-container; }
+	bin/sockspawn-bench -sockspawn bin/sockspawn -rounds $(ROUNDS) $(BENCHFLAGS)
+
+demo: build bench-binary
+	.ci/demo bin/sockspawn bin/sockspawn-bench
+
+# The man page comes from the binary's own help; the unit templates get
+# the binary's installed directory for @BINDIR@. systemd reads units from
+# /usr/local/lib/systemd/system too; run `systemctl daemon-reload` after.
+install: build
+	bin/sockspawn __man > bin/sockspawn.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 bin/sockspawn $(DESTDIR)$(BINDIR)/sockspawn
+	install -m 0644 bin/sockspawn.1 $(DESTDIR)$(MANDIR)/sockspawn.1
+	@set -e; for unit in $(UNITS); do \
+		if [ -f templates/$$unit ]; then \
+			sed 's|@BINDIR@|$(BINDIR)|g' templates/$$unit > bin/$$unit; \
+			echo "install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit"; \
+			install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit; \
+		else \
+			echo "templates/$$unit: not there, not installed"; \
+		fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sockspawn $(DESTDIR)$(MANDIR)/sockspawn.1
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+
+clean:
+	rm -rf bin/

@@ -1,0 +1,391 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the bench's flags.
+type options struct {
+	rounds    int
+	tools     []string
+	sockspawn string
+	nspawn    string
+	settle    time.Duration
+	idle      time.Duration
+	timeout   time.Duration
+	warmup    bool
+	verbose   bool
+}
+
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.rounds, "rounds", 7, "rounds; each runs every tool once per measurement, the order alternating")
+	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
+	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
+	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
+	fs.DurationVar(&o.settle, "settle", 2*time.Second, "wait after READY=1 before the idle window")
+	fs.DurationVar(&o.idle, "idle", 5*time.Second, "idle window for RSS and context switches")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "limit for READY=1 and for the exit after SIGTERM")
+	fs.BoolVar(&o.warmup, "warmup", true, "run each tool once, unmeasured, first (page cache)")
+	fs.BoolVar(&o.verbose, "v", false, "print every sample and the notify traffic")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: bench [flags]    (as root)\n       bench notify-wait [-stay] [-timeout D] SOCKET KEY\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.rounds < 1 {
+		return o, fmt.Errorf("-rounds %d: must be at least 1", o.rounds)
+	}
+	for _, t := range strings.Split(*tools, ",") {
+		switch t = strings.TrimSpace(t); t {
+		case "sockspawn", "nspawn":
+			o.tools = append(o.tools, t)
+		case "systemd-nspawn":
+			o.tools = append(o.tools, "nspawn")
+		case "":
+		default:
+			return o, fmt.Errorf("-tools: unknown tool %q (sockspawn, nspawn)", t)
+		}
+	}
+	if len(o.tools) == 0 {
+		return o, fmt.Errorf("-tools: none given")
+	}
+	return o, nil
+}
+
+// defaultSockspawn is the sockspawn beside the bench binary (make puts
+// both in bin/), else bin/sockspawn.
+func defaultSockspawn() string {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "sockspawn")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "bin/sockspawn"
+}
+
+func benchMain(args []string) int {
+	o, err := parseOptions(args)
+	if err == flag.ErrHelp {
+		return 0
+	} else if err != nil {
+		return fail("%v", err)
+	}
+	if os.Geteuid() != 0 {
+		return fail("must run as root: both tools create namespaces and mounts")
+	}
+	var tools []tool
+	for _, name := range o.tools {
+		switch name {
+		case "sockspawn":
+			p, err := exec.LookPath(o.sockspawn)
+			if err != nil {
+				return fail("sockspawn binary %s: %v (run make build)", o.sockspawn, err)
+			}
+			tools = append(tools, sockspawnTool(p))
+		case "nspawn":
+			p, err := exec.LookPath(o.nspawn)
+			if err != nil {
+				return fail("%s: %v (apt-get install systemd-container, or -tools sockspawn)", o.nspawn, err)
+			}
+			tools = append(tools, nspawnTool(p))
+		}
+	}
+
+	work, err := os.MkdirTemp("", "sockspawn-bench-")
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer os.RemoveAll(work)
+	payload := filepath.Join(work, "payload")
+	if err := copySelf(filepath.Join(payload, "bench")); err != nil {
+		return fail("%v", err)
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the containers\n", s)
+		closeActive()
+		killActive()
+		_ = os.RemoveAll(work)
+		os.Exit(130)
+	}()
+
+	b := &bench{o: o, tools: tools, work: work, payload: payload, results: map[string]*results{}}
+	b.header(os.Stdout)
+	b.runAll()
+	b.report(os.Stdout)
+	if b.failures > 0 {
+		return 1
+	}
+	return 0
+}
+
+// copySelf copies the bench's own (static) executable to dst, to be bound
+// into the trivial containers.
+func copySelf(dst string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("own executable: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(exe)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s to %s: %w", exe, dst, err)
+	}
+	return out.Close()
+}
+
+// bench is one run of all measurements.
+type bench struct {
+	o        options
+	tools    []tool
+	work     string
+	payload  string
+	seq      int
+	results  map[string]*results // by tool name
+	failures int
+}
+
+// results are one tool's samples.
+type results struct {
+	ready    []time.Duration // (1) start to READY=1, trivial init
+	boot     []time.Duration // (2) start to READY=1, systemd -b
+	stop     []time.Duration // (3) SIGTERM to exit, booted systemd
+	rssKiB   []int64         // (4) supervisor VmRSS at the end of the idle window
+	switches []int64         // (4) supervisor context switches in the idle window
+	notices  []int64         // notify datagrams in the idle window
+	statuses map[int]int     // exit statuses after SIGTERM, booted
+	failed   map[kind]int    // failed runs
+	skip     map[kind]bool   // kinds no longer tried
+}
+
+func (b *bench) res(t tool) *results {
+	r := b.results[t.name]
+	if r == nil {
+		r = &results{statuses: map[int]int{}, failed: map[kind]int{}, skip: map[kind]bool{}}
+		b.results[t.name] = r
+	}
+	return r
+}
+
+func (b *bench) header(w io.Writer) {
+	fmt.Fprintf(w, "sockspawn bench: %d rounds, the order of the tools alternating each round\n", b.o.rounds)
+	fmt.Fprintf(w, "image: this machine's own OS (-D / --volatile=yes); %s, %d CPUs; load average %s\n",
+		kernel(), runtime.NumCPU(), loadAverage())
+	for _, t := range b.tools {
+		fmt.Fprintf(w, "  %-15s %s (%s)\n", t.name+":", version(t.path), t.path)
+	}
+	fmt.Fprintln(w, "commands (NOTIFY_SOCKET set to a receiver in the bench; DIR holds the bench binary):")
+	for _, k := range []kind{trivial, boot} {
+		for _, t := range b.tools {
+			fmt.Fprintf(w, "  %s\n", t.commandLine(k, "DIR"))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// order is the tools in round i: reversed every other round.
+func (b *bench) order(i int) []tool {
+	ts := append([]tool(nil), b.tools...)
+	if i%2 == 1 {
+		for l, r := 0, len(ts)-1; l < r; l, r = l+1, r-1 {
+			ts[l], ts[r] = ts[r], ts[l]
+		}
+	}
+	return ts
+}
+
+func (b *bench) runAll() {
+	if b.o.warmup {
+		for _, t := range b.tools {
+			progress("warm-up %s", t.name)
+			for _, k := range []kind{trivial, boot} {
+				if _, err := b.trivialOrBoot(t, k, false); err != nil {
+					b.res(t).skip[k] = true
+					b.failures++
+					progress("  %s: %v; skipping this measurement for %s", kindName(k), err, t.name)
+				}
+			}
+		}
+	}
+	for i := 0; i < b.o.rounds; i++ {
+		var line []string
+		for _, k := range []kind{trivial, boot} {
+			for _, t := range b.order(i) {
+				res := b.res(t)
+				if res.skip[k] {
+					continue
+				}
+				s, err := b.trivialOrBoot(t, k, true)
+				if err != nil {
+					b.failures++
+					res.failed[k]++
+					if res.failed[k] >= 2 {
+						res.skip[k] = true
+					}
+					progress("round %d: %s %s: %v", i+1, t.name, kindName(k), err)
+					continue
+				}
+				line = append(line, t.name+" "+s)
+			}
+		}
+		progress("round %d/%d: %s", i+1, b.o.rounds, strings.Join(line, "; "))
+	}
+}
+
+func kindName(k kind) string {
+	if k == boot {
+		return "boot"
+	}
+	return "trivial"
+}
+
+// trivialOrBoot runs one container of kind k; when record is set, it
+// stores the samples and returns them as text.
+func (b *bench) trivialOrBoot(t tool, k kind, record bool) (string, error) {
+	b.seq++
+	r, err := startRun(t, k, b.work, b.payload, b.seq)
+	if err != nil {
+		return "", err
+	}
+	defer r.close()
+	failWith := func(err error) (string, error) {
+		r.kill()
+		if tail := r.logTail(15); tail != "" {
+			err = fmt.Errorf("%w\n    --- %s output ---\n    %s", err, t.name, strings.ReplaceAll(tail, "\n", "\n    "))
+		}
+		return "", err
+	}
+	ready, err := r.waitReady(b.o.timeout)
+	if err != nil {
+		return failWith(err)
+	}
+	res := b.res(t)
+	if k == trivial {
+		stop, status, err := r.stop(b.o.timeout)
+		if err != nil {
+			return failWith(err)
+		}
+		if status != 0 {
+			progress("  %s trivial: exit status %d after SIGTERM", t.name, status)
+		}
+		if record {
+			res.ready = append(res.ready, ready)
+		}
+		return fmt.Sprintf("ready %s (stop %s)", fmtDuration(ready), fmtDuration(stop)), nil
+	}
+
+	var switches, rss, notices int64
+	if record {
+		time.Sleep(b.o.settle)
+		pid := r.pid()
+		cs0, err := contextSwitches(pid)
+		if err != nil {
+			return failWith(err)
+		}
+		n0 := r.notices.Load()
+		time.Sleep(b.o.idle)
+		cs1, err := contextSwitches(pid)
+		if err != nil {
+			return failWith(err)
+		}
+		if rss, err = rssKiB(pid); err != nil {
+			return failWith(err)
+		}
+		switches, notices = cs1-cs0, r.notices.Load()-n0
+	}
+	stop, status, err := r.stop(b.o.timeout)
+	if err != nil {
+		return failWith(err)
+	}
+	if !record {
+		return "", nil
+	}
+	res.boot = append(res.boot, ready)
+	res.stop = append(res.stop, stop)
+	res.rssKiB = append(res.rssKiB, rss)
+	res.switches = append(res.switches, switches)
+	res.notices = append(res.notices, notices)
+	res.statuses[status]++
+	s := fmt.Sprintf("boot %s, %s idle: RSS %s, %d switches", fmtDuration(ready), b.o.idle, fmtKiB(rss), switches)
+	if b.o.verbose {
+		s += fmt.Sprintf(" (%d notify datagrams)", notices)
+	}
+	return s + fmt.Sprintf(", stop %s (status %d)", fmtDuration(stop), status), nil
+}
+
+// progress prints a progress line on standard error.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+// kernel is the running kernel's release.
+func kernel() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return "Linux"
+	}
+	var b []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return "Linux " + string(b)
+}
+
+// loadAverage is the first three fields of /proc/loadavg: a bench on a
+// busy machine is noisier, and the report says so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// version is the first line of `path --version`.
+func version(path string) string {
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return "version unknown"
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line)
+}

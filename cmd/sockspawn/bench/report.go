@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// median of xs; ok is false for no samples.
+func median(xs []float64) (m float64, ok bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2], true
+	}
+	return (s[n/2-1] + s[n/2]) / 2, true
+}
+
+func seconds(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Seconds()
+	}
+	return out
+}
+
+func floats(ns []int64) []float64 {
+	out := make([]float64, len(ns))
+	for i, n := range ns {
+		out[i] = float64(n)
+	}
+	return out
+}
+
+func fmtDuration(d time.Duration) string { return fmtSeconds(d.Seconds()) }
+
+func fmtSeconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.1f ms", s*1000)
+	}
+	return fmt.Sprintf("%.3f s", s)
+}
+
+func fmtKiB(k int64) string { return fmtMiB(float64(k)) }
+
+func fmtMiB(kib float64) string { return fmt.Sprintf("%.1f MiB", kib/1024) }
+
+func fmtCount(n float64) string { return fmt.Sprintf("%g", n) }
+
+// row is one line of the summary: a measurement, how to read it from a
+// tool's results, and its target as a ratio of ours to nspawn's.
+type row struct {
+	label   string
+	samples func(*results) []float64
+	format  func(float64) string
+	ratio   float64 // target: ours/nspawn at most this; 0 for none
+	zero    bool    // target: ours is zero in every round
+}
+
+var rows = []row{
+	{"(1) start to READY, trivial init", func(r *results) []float64 { return seconds(r.ready) }, fmtSeconds, 0.5, false},
+	{"(2) boot to READY, systemd -b", func(r *results) []float64 { return seconds(r.boot) }, fmtSeconds, 0.9, false},
+	{"(3) SIGTERM to exit, booted", func(r *results) []float64 { return seconds(r.stop) }, fmtSeconds, 1.0, false},
+	{"(4) supervisor RSS, idle", func(r *results) []float64 { return floats(r.rssKiB) }, fmtMiB, 1.0, false},
+	{"    supervisor wake-ups, idle", func(r *results) []float64 { return floats(r.switches) }, fmtCount, 0, true},
+}
+
+// verdict says whether ours met the row's target.
+func (rw row) verdict(ours []float64, ratio float64, haveRatio bool) string {
+	if rw.zero {
+		if len(ours) == 0 {
+			return "-"
+		}
+		max := 0.0
+		for _, x := range ours {
+			if x > max {
+				max = x
+			}
+		}
+		if max == 0 {
+			return "met"
+		}
+		return fmt.Sprintf("MISSED (max %g)", max)
+	}
+	if !haveRatio {
+		return "-"
+	}
+	if ratio <= rw.ratio {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func (rw row) target() string {
+	if rw.zero {
+		return "0 each round"
+	}
+	return fmt.Sprintf("ratio <= %.2f", rw.ratio)
+}
+
+func (b *bench) report(w io.Writer) {
+	ours := b.results["sockspawn"]
+	theirs := b.results["systemd-nspawn"]
+	var names []string
+	for _, t := range b.tools {
+		names = append(names, t.name)
+	}
+	both := ours != nil && theirs != nil
+
+	fmt.Fprintf(w, "\nmedians of %d rounds (idle window %s, %s after READY=1)\n", b.o.rounds, b.o.idle, b.o.settle)
+	head := fmt.Sprintf("%-34s", "measurement")
+	for _, n := range names {
+		head += fmt.Sprintf(" %15s", n)
+	}
+	if both {
+		head += fmt.Sprintf(" %7s %14s  %s", "ratio", "target", "")
+	} else if ours != nil {
+		head += fmt.Sprintf(" %14s  %s", "target", "")
+	}
+	fmt.Fprintln(w, strings.TrimRight(head, " "))
+	fmt.Fprintln(w, strings.Repeat("-", len(strings.TrimRight(head, " "))+8))
+	for _, rw := range rows {
+		line := fmt.Sprintf("%-34s", rw.label)
+		meds := map[string]float64{}
+		for _, n := range names {
+			r := b.results[n]
+			if r == nil {
+				line += fmt.Sprintf(" %15s", "-")
+				continue
+			}
+			m, ok := median(rw.samples(r))
+			if !ok {
+				line += fmt.Sprintf(" %15s", "failed")
+				continue
+			}
+			meds[n] = m
+			line += fmt.Sprintf(" %15s", rw.format(m))
+		}
+		var oursSamples []float64
+		if ours != nil {
+			oursSamples = rw.samples(ours)
+		}
+		o, okO := meds["sockspawn"]
+		t, okT := meds["systemd-nspawn"]
+		haveRatio := okO && okT && t > 0 && !rw.zero
+		ratio := 0.0
+		if haveRatio {
+			ratio = o / t
+		}
+		switch {
+		case both && haveRatio:
+			line += fmt.Sprintf(" %7.2f %14s  %s", ratio, rw.target(), rw.verdict(oursSamples, ratio, true))
+		case both:
+			line += fmt.Sprintf(" %7s %14s  %s", "-", rw.target(), rw.verdict(oursSamples, 0, false))
+		case ours != nil:
+			v := "-"
+			if rw.zero {
+				v = rw.verdict(oursSamples, 0, false)
+			}
+			line += fmt.Sprintf(" %14s  %s", rw.target(), v)
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	fmt.Fprintln(w)
+	for _, n := range names {
+		r := b.results[n]
+		if r == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%s: exit status after SIGTERM (booted): %s", n, statusText(r.statuses))
+		if f := r.failed[trivial] + r.failed[boot]; f > 0 || r.skip[trivial] || r.skip[boot] {
+			fmt.Fprintf(w, "; %d failed runs", f)
+			for _, k := range []kind{trivial, boot} {
+				if r.skip[k] {
+					fmt.Fprintf(w, "; %s not measured to the end", kindName(k))
+				}
+			}
+		}
+		fmt.Fprintln(w)
+		if b.o.verbose {
+			fmt.Fprintf(w, "  (1) %s\n  (2) %s\n  (3) %s\n  (4) RSS KiB %v, wake-ups %v, notify datagrams %v\n",
+				durations(r.ready), durations(r.boot), durations(r.stop), r.rssKiB, r.switches, r.notices)
+		}
+	}
+	fmt.Fprintln(w, "wake-ups: the supervisor's context switches (voluntary and not, all threads) in the idle window")
+	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
+}
+
+func statusText(m map[int]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var keys []int
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d (x%d)", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func durations(ds []time.Duration) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmtDuration(d))
+	}
+	return strings.Join(parts, " ")
+}

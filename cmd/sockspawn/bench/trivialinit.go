@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// sigRTMin3 is SIGRTMIN+3 as systemd counts it (glibc's SIGRTMIN is 34):
+// what a container manager sends a booted init to ask it to power off.
+const sigRTMin3 = syscall.Signal(37)
+
+// trivialInitMain is the payload of measurement (1): run as a container's
+// PID 1, it sends READY=1 to $NOTIFY_SOCKET at once, then waits for
+// SIGTERM, SIGINT or SIGRTMIN+3 and exits 0. As PID 1 it gets only the
+// signals it has handlers for, so the handlers are installed first.
+func trivialInitMain() int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, sigRTMin3)
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return fail("trivial-init: $NOTIFY_SOCKET is not set")
+	}
+	if err := sendNotify(addr, "READY=1"); err != nil {
+		return fail("trivial-init: %v", err)
+	}
+	<-sigs
+	return 0
+}
