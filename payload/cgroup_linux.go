@@ -231,3 +231,10 @@ func removeTree(p string) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// HandTo gives the container's cgroup to the container's root (host UID
+// and GID uid), so that its init can create and manage its own subtree
+// from inside a user namespace.
+func (c *Cgroup) HandTo(uid int) error {
+	return chownCgroup(path.Join(c.Mount, c.Payload), uid, uid)
+}

@@ -12,10 +12,22 @@ import (
 // makeDev creates the device nodes and symlinks of the container's /dev
 // (already a private tmpfs). A node is created with mknod and then checked:
 // reopened without following links, it must be the character device asked
-// for.
-func makeDev(root string, devs []Device, links []Symlink) error {
+// for. In a user namespace, where mknod is not allowed, the host's node is
+// bound onto an empty file instead, and /dev/ptmx is a link to pts/ptmx.
+func makeDev(root string, devs []Device, links []Symlink, userns bool) error {
 	for _, d := range devs {
 		p := path.Join("/dev", d.Name)
+		if userns {
+			if d.Name == "ptmx" {
+				links = append(links, Symlink{Path: p, Target: "pts/ptmx"})
+				continue
+			}
+			m := Mount{Target: p, Source: p, SourceIn: SourceHost, File: true, Optional: d.Name == "net/tun"}
+			if err := doMount(&Plan{Root: root}, m); err != nil {
+				return fmt.Errorf("bind %s: %w", p, err)
+			}
+			continue
+		}
 		if err := mkdirAllIn(root, path.Dir(p), 0o755); err != nil {
 			return err
 		}

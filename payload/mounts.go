@@ -7,6 +7,7 @@ const (
 	SourceHost  = "host"  // a host path, or a file system name
 	SourceImage = "image" // a path resolved inside the image directory
 	SourceRoot  = "root"  // a path resolved inside the root being built
+	SourceIDMap = "idmap" // a path inside the image, idmapped by the supervisor into the container's user namespace
 )
 
 // Mount is one step of building the container's file system tree. Target
@@ -51,17 +52,21 @@ var procMasks = []string{
 // /run and /tmp, the user's binds, and finally /run/host.
 func Mounts(o Options) []Mount {
 	var ms []Mount
+	image := SourceImage
+	if o.UserNS != nil {
+		image = SourceIDMap
+	}
 	switch o.Volatile {
 	case VolatileYes:
 		ms = append(ms,
 			Mount{Target: "/", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_STRICTATIME, Data: "mode=0755"},
-			Mount{Target: "/usr", Source: "/usr", SourceIn: SourceImage, Recursive: true, ReadOnly: true})
+			Mount{Target: "/usr", Source: "/usr", SourceIn: image, Recursive: true, ReadOnly: true})
 	case VolatileState:
 		ms = append(ms,
-			Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true, ReadOnly: true},
+			Mount{Target: "/", Source: "/", SourceIn: image, Recursive: true, ReadOnly: true},
 			Mount{Target: "/var", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755"})
 	default:
-		ms = append(ms, Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true})
+		ms = append(ms, Mount{Target: "/", Source: "/", SourceIn: image, Recursive: true})
 	}
 	ms = append(ms,
 		Mount{Target: "/proc", Source: "proc", FSType: "proc", Flags: apiFlags},
@@ -70,8 +75,14 @@ func Mounts(o Options) []Mount {
 	for _, p := range procMasks {
 		ms = append(ms, Mount{Target: p, Source: "/dev/null", SourceIn: SourceHost, ReadOnly: true, File: true, Optional: true})
 	}
+	sys := Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY}
+	if o.UserNS != nil {
+		// sysfs can only be mounted by the owner of the network
+		// namespace: the host's /sys is bound in, read-only.
+		sys = Mount{Target: "/sys", Source: "/sys", SourceIn: SourceHost, Recursive: true, ReadOnly: true}
+	}
 	ms = append(ms,
-		Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY},
+		sys,
 		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags},
 		Mount{Target: "/sys/fs/selinux", Source: "/sys/fs/selinux", SourceIn: SourceHost, ReadOnly: true, Optional: true},
 		// Firmware tables (ACPI, EFI variables, DMI) are the host's and

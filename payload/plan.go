@@ -2,6 +2,7 @@ package payload
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -51,6 +52,7 @@ type Options struct {
 	OSRelease      []byte      // the host's os-release, for /run/host/os-release
 	Credentials    []File      // for /run/host/credentials
 	AsPid2         bool        // run Argv under a stub PID 1
+	UserNS         *IDMap      // run in a user namespace with this mapping (nil: none)
 	KeepCaps       []int       // --capability: kept although dropped by default
 	DropCaps       []int       // --drop-capability: dropped in addition
 	Timezone       string      // host time zone name ("Europe/Berlin") for a volatile root's /etc/localtime
@@ -73,7 +75,10 @@ type Plan struct {
 	Devices   []Device  `json:"devices"`
 	Symlinks  []Symlink `json:"symlinks"`
 	DropCaps  []int     `json:"drop_caps"`
-	Dirs      []string  `json:"dirs,omitempty"` // directories made once everything is mounted
+	Dirs      []string  `json:"dirs,omitempty"`   // directories made once everything is mounted
+	UserNS    bool      `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
+
+	trees []*os.File // idmapped trees from the supervisor, one per SourceIDMap mount, in order
 }
 
 // NewPlan checks o and computes the Plan the stage will carry out.
@@ -124,6 +129,7 @@ func NewPlan(o Options) (Plan, error) {
 		Devices:   DevNodes(),
 		Symlinks:  append(baseSymlinks(o.Volatile, o.Timezone), DevSymlinks()...),
 		Dirs:      baseDirs(o.Volatile),
+		UserNS:    o.UserNS != nil,
 		DropCaps:  planCaps(o),
 	}
 	return p, nil

@@ -24,6 +24,7 @@ type StageSpec struct {
 	CgroupFD  int        // cgroup to start in, or -1
 	Stdio     [3]*os.File
 	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
+	UserNS    *IDMap  // a user namespace with this mapping, or nil
 }
 
 // StageCmd builds the command that starts the init stage. It is a pure
@@ -50,6 +51,15 @@ func StageCmd(s StageSpec, pidfd *int) *exec.Cmd {
 	if s.CgroupFD >= 0 {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = s.CgroupFD
+	}
+	if u := s.UserNS; u != nil {
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWUSER
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(u.Base), Size: int(u.Size)}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(u.Base), Size: int(u.Size)}}
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// The child keeps the host's root IDs, which the namespace does
+		// not map; becoming its own root switches to the mapped range.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	return cmd
 }
@@ -83,9 +93,14 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		return nil, err
 	}
 	defer child.Close()
-	// Named through our own pid, not /proc/self: the child rearranges its
-	// fds before execve and could land a listening fd on the memfd's number.
-	spec.Exe = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), exe.Fd())
+	// The child rearranges fds 0..3+len(Listen) (and a few above, while
+	// shuffling) before execve: the memfd is moved well above them.
+	high, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 2*(len(spec.Listen)+4)+16)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
+	}
+	defer unix.Close(high)
+	spec.Exe = fmt.Sprintf("/proc/self/fd/%d", high)
 	spec.Sync = child
 	pidfd := -1
 	cmd := StageCmd(spec, &pidfd)
@@ -98,7 +113,16 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	}
 	child.Close()
 	st := &Stage{Cmd: cmd, PidFD: pidfd, sync: parent}
-	if err := sendMsg(parent, syncMsg{Type: "plan", Plan: &p}); err != nil {
+	trees, err := idmappedTrees(p, cmd.Process.Pid)
+	if err != nil {
+		st.abort()
+		return nil, err
+	}
+	err = sendMsg(parent, syncMsg{Type: "plan", Plan: &p}, fileFDs(trees)...)
+	for _, t := range trees {
+		t.Close()
+	}
+	if err != nil {
 		st.abort()
 		return nil, err
 	}
@@ -174,6 +198,47 @@ func (s *Stage) abort() {
 	if s.PidFD >= 0 {
 		unix.Close(s.PidFD)
 	}
+}
+
+// idmappedTrees makes, for every SourceIDMap mount of p in order, a
+// detached idmapped copy of that part of the image, mapped through the
+// stage's user namespace.
+func idmappedTrees(p Plan, pid int) ([]*os.File, error) {
+	var trees []*os.File
+	var userns *os.File
+	defer func() {
+		if userns != nil {
+			userns.Close()
+		}
+	}()
+	for _, m := range p.Mounts {
+		if m.SourceIn != SourceIDMap {
+			continue
+		}
+		if userns == nil {
+			var err error
+			if userns, err = os.Open(fmt.Sprintf("/proc/%d/ns/user", pid)); err != nil {
+				return nil, fmt.Errorf("open the container's user namespace: %w", err)
+			}
+		}
+		t, err := idmappedTree(p.ImageDir, m.Source, m.Recursive, int(userns.Fd()))
+		if err != nil {
+			for _, t := range trees {
+				t.Close()
+			}
+			return nil, fmt.Errorf("idmap %s: %w", m.Source, err)
+		}
+		trees = append(trees, t)
+	}
+	return trees, nil
+}
+
+func fileFDs(fs []*os.File) []int {
+	fds := make([]int, len(fs))
+	for i, f := range fs {
+		fds[i] = int(f.Fd())
+	}
+	return fds
 }
 
 // sealedSelf returns a sealed memfd copy of the running executable: the

@@ -48,7 +48,7 @@ func fail(step string, err error) error {
 }
 
 func runStage(sync *os.File) error {
-	m, _, err := recvMsg(sync)
+	m, trees, err := recvMsg(sync)
 	if err != nil {
 		return fail("read plan", err)
 	}
@@ -56,6 +56,7 @@ func runStage(sync *os.File) error {
 		return fail("read plan", fmt.Errorf("unexpected message %q", m.Type))
 	}
 	p := m.Plan
+	p.trees = trees
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
 		return fail("make mounts private", err)
 	}
@@ -78,7 +79,7 @@ func runStage(sync *os.File) error {
 			return fail("create "+d, err)
 		}
 	}
-	if err := makeDev(p.Root, p.Devices, p.Symlinks); err != nil {
+	if err := makeDev(p.Root, p.Devices, p.Symlinks, p.UserNS); err != nil {
 		return fail("populate /dev", err)
 	}
 	var master, peer *os.File
@@ -165,6 +166,9 @@ func runStage(sync *os.File) error {
 func doMount(p *Plan, m Mount) error {
 	src := m.Source
 	var srcFile *os.File
+	if m.SourceIn == SourceIDMap {
+		return attachTree(p, m)
+	}
 	if m.IsBind() {
 		var err error
 		switch m.SourceIn {
@@ -255,6 +259,37 @@ func refuseSymlink(root, target string) error {
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		return fmt.Errorf("the image's %s is a symbolic link; refusing to mount over it", target)
+	}
+	return nil
+}
+
+// attachTree mounts the next idmapped tree the supervisor sent on the
+// mount's target.
+func attachTree(p *Plan, m Mount) error {
+	if len(p.trees) == 0 {
+		return fmt.Errorf("no idmapped tree for %s from the supervisor", m.Source)
+	}
+	tree := p.trees[0]
+	p.trees = p.trees[1:]
+	defer tree.Close()
+	if m.Target != "/" {
+		if err := refuseSymlink(p.Root, m.Target); err != nil {
+			return err
+		}
+		if err := mkdirAllIn(p.Root, m.Target, 0o755); err != nil {
+			return fmt.Errorf("target: %w", err)
+		}
+	}
+	target, err := openIn(p.Root, m.Target, unix.O_PATH)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	defer target.Close()
+	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return &os.PathError{Op: "move_mount", Path: m.Target, Err: err}
+	}
+	if m.ReadOnly {
+		return sealMountRec(p.Root, m.Target, m.Recursive)
 	}
 	return nil
 }

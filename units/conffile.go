@@ -89,6 +89,11 @@ var configKeys = map[string]configKey{
 		c.Listen = append(c.Listen, l)
 		return err
 	}, func(c *Config) { c.Listen = nil }},
+	"PrivateUsers": {"PrivateUsers", func(c *Config, v string) error {
+		c.PrivateUsers = v
+		_, err := ParsePrivateUsers(v)
+		return err
+	}, func(c *Config) { c.PrivateUsers = "" }},
 	"Capability": {"Capabilities", func(c *Config, v string) error {
 		caps, err := ParseCapabilities(v)
 		c.Capabilities = append(c.Capabilities, caps...)

@@ -38,6 +38,7 @@ func Describe(c Config, s Sources) string {
 	single("Volatile", "Volatile", string(c.Volatile), c.Volatile == "")
 	single("Console", "Console", string(c.Console), c.Console == "")
 	single("UUID", "UUID", c.UUID, c.UUID == "")
+	single("PrivateUsers", "PrivateUsers", c.PrivateUsers, c.PrivateUsers == "")
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}

@@ -91,7 +91,7 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities",
+	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -133,6 +133,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.NotifyReady = flags.NotifyReady
 		case "Listen":
 			c.Listen = flags.Listen
+		case "PrivateUsers":
+			c.PrivateUsers = flags.PrivateUsers
 		case "Capabilities":
 			c.Capabilities = flags.Capabilities
 		case "DropCapabilities":

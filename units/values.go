@@ -3,6 +3,7 @@ package units
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -172,4 +173,40 @@ func ParseDirectory(s string) (string, error) {
 		return "", &ValueError{Option: "--directory", Value: s, Err: err}
 	}
 	return s, nil
+}
+
+// UserRange is a parsed --private-users= value.
+type UserRange struct {
+	Enabled bool
+	Base    uint32 // 0: pick a free range from the machine name
+	Size    uint32
+}
+
+// ParsePrivateUsers parses a --private-users= / PrivateUsers= value: a
+// boolean ("no" turns user namespaces off, "yes" means "pick"), "pick" (a
+// free range of 65536 picked from the machine name), or "UID[:COUNT]"
+// (COUNT defaults to 65536; UID 0 is refused, it would map the container's
+// root to the host's).
+func ParsePrivateUsers(s string) (UserRange, error) {
+	if b, err := ParseBool(s); err == nil {
+		return UserRange{Enabled: b, Size: 65536}, nil
+	}
+	if strings.EqualFold(s, "pick") {
+		return UserRange{Enabled: true, Size: 65536}, nil
+	}
+	base, count, hasCount := strings.Cut(s, ":")
+	b, err := strconv.ParseUint(base, 10, 32)
+	if err != nil || b == 0 {
+		return UserRange{}, invalid("", s, "want pick, no or UID[:COUNT] with a UID above 0")
+	}
+	n := uint64(65536)
+	if hasCount {
+		if n, err = strconv.ParseUint(count, 10, 32); err != nil || n == 0 {
+			return UserRange{}, invalid("", s, "COUNT must be a positive number")
+		}
+	}
+	if b+n-1 > 0xFFFFFFFE {
+		return UserRange{}, invalid("", s, "the range must end below 4294967295")
+	}
+	return UserRange{Enabled: true, Base: uint32(b), Size: uint32(n)}, nil
 }

@@ -94,6 +94,16 @@ func options() []option {
 				c.Binds = append(c.Binds, b)
 				return err
 			}},
+		{short: 'U', long: "private-users", field: "PrivateUsers", arg: optionalArg, meta: "MODE", section: "Security",
+			help: "Run the container in its own user namespace, so that root inside is an unprivileged user outside. pick (what -U and --private-users alone mean): a free range of 65536 UIDs and GIDs chosen from the machine name, the same on every boot while free. UID[:COUNT]: that range. no: none (the default). The image is used through an idmapped mount, so it is never chowned: files root owns on disk are root's inside. Host directories bound in show as nobody unless world-accessible.",
+			set: func(c *units.Config, v string) error {
+				if v == "" {
+					v = "pick"
+				}
+				c.PrivateUsers = v
+				_, err := units.ParsePrivateUsers(v)
+				return err
+			}},
 		{long: "capability", field: "Capabilities", arg: requiredArg, meta: "CAPS", section: "Security",
 			help: "Keep these capabilities (comma-separated, e.g. CAP_NET_ADMIN,SYS_TIME, or \"all\") in the container's bounding set, which by default lacks the audit capabilities (the Container Interface forbids passing them), CAP_NET_ADMIN without a private network, and those that change host-wide state: CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_SYSLOG, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND, CAP_SYS_PACCT. The system call filter still refuses what those would allow.",
 			set: func(c *units.Config, v string) error {
@@ -236,7 +246,8 @@ func parseRunArgs(args []string) (parsedArgs, error) {
 			if o == nil {
 				return pa, fmt.Errorf("unknown option -%c (see sockspawn run --help)", a[j])
 			}
-			if o.arg == noArg {
+			if o.arg != requiredArg {
+				// A short option never takes an optional value (-U).
 				if err := apply(o, "", "-"+string(a[j])); err != nil {
 					return pa, err
 				}

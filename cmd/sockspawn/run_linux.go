@@ -75,6 +75,14 @@ func runConfig(c units.Config) int {
 			warn(err.Error())
 		}
 	}
+	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	var userRange *payload.UserRange
+	if users.Enabled {
+		if userRange, err = payload.ReserveUserRange(d.Machine, payload.IDMap{Base: users.Base, Size: users.Size}); err != nil {
+			return errorf("--private-users: %v", err)
+		}
+		defer userRange.Release()
+	}
 	consoleMode := payload.ConsolePTY
 	if d.Console == units.ConsolePipe {
 		consoleMode = payload.ConsolePipe
@@ -106,6 +114,7 @@ func runConfig(c units.Config) int {
 		Credentials: creds,
 		AsPid2:      c.AsPid2,
 		Timezone:    hostTimezone(),
+		UserNS:      userMap(userRange),
 		KeepCaps:    units.CapabilityNumbers(c.Capabilities),
 		DropCaps:    units.CapabilityNumbers(c.DropCapabilities),
 	})
@@ -121,7 +130,7 @@ func runConfig(c units.Config) int {
 				return status
 			}
 		}
-		status, again := bootOnce(plan, d, c, sockets, stop, warn)
+		status, again := bootOnce(plan, d, c, sockets, userRange, stop, warn)
 		if !again {
 			return status
 		}
@@ -135,7 +144,7 @@ func runConfig(c units.Config) int {
 // is true when sockspawn holds its own listening sockets (--listen) and
 // the container ended by itself: the sockets are then re-armed and the
 // next connection boots it again.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
 	cg, err := payload.SetupCgroup(d.Machine, warn)
 	if err != nil {
 		return errorf("cgroup: %v", err), false
@@ -161,7 +170,12 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		defer devnull.Close()
 		stdio[0], stdio[1] = devnull, devnull
 	}
-	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio})
+	if plan.UserNS {
+		if err := cg.HandTo(int(userRange.Base)); err != nil {
+			return errorf("%v", err), false
+		}
+	}
+	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange)})
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false
 	}
@@ -189,6 +203,14 @@ func deviceRules(binds []units.Bind) []devices.Rule {
 		}
 	}
 	return rules
+}
+
+// userMap is the user namespace mapping of a reserved range, or nil.
+func userMap(r *payload.UserRange) *payload.IDMap {
+	if r == nil {
+		return nil
+	}
+	return &r.IDMap
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.

@@ -28,7 +28,8 @@ func acquireRuntime(machine string) (*machineRuntime, error) {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
 	dir := filepath.Join(RuntimeBase, machine)
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+	// 0755: a stage in a user namespace (not host root) must reach root/.
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
 	lock, err := os.Open(dir)
