@@ -8,6 +8,7 @@ const (
 	SourceImage = "image" // a path resolved inside the image directory
 	SourceRoot  = "root"  // a path resolved inside the root being built
 	SourceIDMap = "idmap" // a path inside the image, idmapped by the supervisor into the container's user namespace
+	SourceTree  = "tree"  // a host path the supervisor opens (open_tree) and hands over: a stage in a user namespace may not reach it
 )
 
 // Mount is one step of building the container's file system tree. Target
@@ -98,8 +99,12 @@ func Mounts(o Options) []Mount {
 	if !bindTargets(o, "/tmp") {
 		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"})
 	}
+	bindSource := SourceHost
+	if o.UserNS != nil {
+		bindSource = SourceTree
+	}
 	for _, b := range o.Binds {
-		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true})
+		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: bindSource, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true})
 	}
 	// /run/host comes after the user's binds, so that a bind on /run
 	// cannot hide it; binds inside it are refused by NewPlan.

@@ -471,3 +471,36 @@ func TestMountsAPIFlags(t *testing.T) {
 		}
 	}
 }
+
+// With a user namespace the image comes idmapped from the supervisor,
+// /sys is the host's bound read-only (sysfs needs the network namespace's
+// owner), and user binds are opened by the supervisor.
+func TestMountsUserNamespace(t *testing.T) {
+	for _, vol := range []string{VolatileNo, VolatileYes, VolatileState} {
+		ms := planMounts(t, func(o *Options) {
+			o.Volatile = vol
+			o.UserNS = &IDMap{Base: 0x80000, Size: 65536}
+			o.Binds = []BindMount{{Source: "/srv", Target: "/srv"}}
+		})
+		image := 0
+		for _, m := range ms {
+			switch {
+			case m.SourceIn == SourceImage:
+				t.Errorf("volatile=%s: %s comes straight from the image, not idmapped", vol, m.Target)
+			case m.SourceIn == SourceIDMap:
+				image++
+			case m.Target == "/sys":
+				if m.FSType != "" || m.Source != "/sys" || !m.ReadOnly || !m.Recursive {
+					t.Errorf("volatile=%s: /sys = %+v, want the host's /sys bound read-only", vol, m)
+				}
+			case m.Target == "/srv":
+				if m.SourceIn != SourceTree {
+					t.Errorf("volatile=%s: user bind from %q, want %q", vol, m.SourceIn, SourceTree)
+				}
+			}
+		}
+		if image != 1 {
+			t.Errorf("volatile=%s: %d idmapped mounts of the image, want 1", vol, image)
+		}
+	}
+}

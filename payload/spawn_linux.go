@@ -202,7 +202,8 @@ func (s *Stage) abort() {
 
 // idmappedTrees makes, for every SourceIDMap mount of p in order, a
 // detached idmapped copy of that part of the image, mapped through the
-// stage's user namespace.
+// stage's user namespace, and for every SourceTree mount a detached copy
+// of the host path.
 func idmappedTrees(p Plan, pid int) ([]*os.File, error) {
 	var trees []*os.File
 	var userns *os.File
@@ -212,6 +213,17 @@ func idmappedTrees(p Plan, pid int) ([]*os.File, error) {
 		}
 	}()
 	for _, m := range p.Mounts {
+		if m.SourceIn == SourceTree {
+			t, err := hostTree(m.Source, m.Recursive)
+			if err != nil {
+				for _, t := range trees {
+					t.Close()
+				}
+				return nil, err
+			}
+			trees = append(trees, t)
+			continue
+		}
 		if m.SourceIn != SourceIDMap {
 			continue
 		}

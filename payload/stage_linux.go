@@ -166,7 +166,7 @@ func runStage(sync *os.File) error {
 func doMount(p *Plan, m Mount) error {
 	src := m.Source
 	var srcFile *os.File
-	if m.SourceIn == SourceIDMap {
+	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree {
 		return attachTree(p, m)
 	}
 	if m.IsBind() {
@@ -263,8 +263,8 @@ func refuseSymlink(root, target string) error {
 	return nil
 }
 
-// attachTree mounts the next idmapped tree the supervisor sent on the
-// mount's target.
+// attachTree mounts the next tree (idmapped or not) the supervisor sent on
+// the mount's target.
 func attachTree(p *Plan, m Mount) error {
 	if len(p.trees) == 0 {
 		return fmt.Errorf("no idmapped tree for %s from the supervisor", m.Source)
@@ -273,10 +273,22 @@ func attachTree(p *Plan, m Mount) error {
 	p.trees = p.trees[1:]
 	defer tree.Close()
 	if m.Target != "/" {
-		if err := refuseSymlink(p.Root, m.Target); err != nil {
-			return err
+		if !m.Follow {
+			if err := refuseSymlink(p.Root, m.Target); err != nil {
+				return err
+			}
 		}
-		if err := mkdirAllIn(p.Root, m.Target, 0o755); err != nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+			return &os.PathError{Op: "fstat", Path: m.Source, Err: err}
+		}
+		var err error
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			err = mkdirAllIn(p.Root, m.Target, 0o755)
+		} else {
+			err = createFileIn(p.Root, m.Target, 0o644)
+		}
+		if err != nil {
 			return fmt.Errorf("target: %w", err)
 		}
 	}

@@ -101,6 +101,20 @@ func idmappedTree(image, rel string, recursive bool, usernsFD int) (*os.File, er
 	return tree, nil
 }
 
+// hostTree returns a detached copy of the host path p (with its submounts
+// if recursive), for a stage that cannot open p itself.
+func hostTree(p string, recursive bool) (*os.File, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, p, flags)
+	if err != nil {
+		return nil, &os.PathError{Op: "open_tree", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
+
 // chownCgroup hands a delegated cgroup to the container's root, as systemd
 // does for delegation to a user: the directory and the files that create
 // children and move processes.
