@@ -74,6 +74,9 @@ func runStage(sync *os.File) error {
 			}
 		}
 	}
+	if err := setupBootID(p.Root); err != nil {
+		return fail("set up boot ID", err)
+	}
 	for _, d := range p.Dirs {
 		if err := mkdirAllIn(p.Root, d, 0o755); err != nil {
 			return fail("create "+d, err)
@@ -241,6 +244,40 @@ func doMount(p *Plan, m Mount) error {
 		return sealMountRec(p.Root, m.Target, m.Recursive)
 	}
 	return nil
+}
+
+// setupBootID gives the container a boot ID of its own, as systemd-nspawn
+// does: a fresh random UUID bound read-only over
+// /proc/sys/kernel/random/boot_id, so that journalctl --list-boots inside
+// tells the container's boots apart instead of showing the host's.
+func setupBootID(root string) error {
+	id, err := os.ReadFile(root + "/proc/sys/kernel/random/uuid")
+	if err != nil {
+		return err
+	}
+	const tmp = "/run/.sockspawn-boot-id"
+	if err := createFileIn(root, tmp, 0o444); err != nil {
+		return err
+	}
+	f, err := openIn(root, tmp, unix.O_WRONLY|unix.O_NOFOLLOW)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(id)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	m := Mount{Target: "/proc/sys/kernel/random/boot_id", Source: tmp, SourceIn: SourceRoot, ReadOnly: true, File: true}
+	if err := doMount(&Plan{Root: root}, m); err != nil {
+		return err
+	}
+	run, err := openIn(root, "/run", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	return unix.Unlinkat(int(run.Fd()), path.Base(tmp), 0)
 }
 
 // refuseSymlink fails if target exists inside root as a symlink: an image
