@@ -32,7 +32,7 @@ UNITS := container@.service container@.socket
 # Debian packages are installed only where the command is missing.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: all build bench-binary test fuzz bench demo install uninstall clean
+.PHONY: all build bench-binary test fuzz bench demo install uninstall clean readme
 
 all: build
 
@@ -89,3 +89,8 @@ uninstall:
 
 clean:
 	rm -rf bin/
+
+# The flag table of README.md is generated from the same table as --help.
+readme: build
+	{ sed '/<!-- flags:begin/q' README.md; bin/sockspawn __flags-md; sed -n '/<!-- flags:end -->/,$$p' README.md; } > README.md.new
+	mv README.md.new README.md

@@ -168,3 +168,15 @@ func writeMan(w io.Writer, version string) {
 		fmt.Fprintf(w, ".fi\n")
 	}
 }
+
+// writeFlagTable renders the options as the Markdown table of README.md
+// (between its "flags:begin" and "flags:end" markers; `make readme`
+// rewrites it, and a test keeps the two the same).
+func writeFlagTable(w io.Writer) {
+	fmt.Fprintln(w, "| Flag | Meaning |")
+	fmt.Fprintln(w, "| --- | --- |")
+	for _, o := range options() {
+		help := strings.ReplaceAll(o.help, "|", `\|`)
+		fmt.Fprintf(w, "| `%s` | %s |\n", optionSignature(o), help)
+	}
+}

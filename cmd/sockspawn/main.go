@@ -51,6 +51,9 @@ func dispatch(args []string) int {
 	case "__man":
 		writeMan(os.Stdout, version)
 		return 0
+	case "__flags-md":
+		writeFlagTable(os.Stdout)
+		return 0
 	}
 	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat; see sockspawn --help)\n", args[0])
 	return 1
