@@ -41,6 +41,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- st.Cmd.Wait() }()
+	releaseStartupMemory()
 
 	sd := activation.Shutdown{Boot: c.Boot}
 	var timer *time.Timer
