@@ -13,6 +13,10 @@ import (
 type Inherited struct {
 	Files []*os.File // close-on-exec; Files[i].Name() is Names[i]
 	Names []string   // from $LISTEN_FDNAMES, or "unknown" each
+	// Named is whether $LISTEN_FDNAMES was set at all: a supervisor that
+	// passes the fds on should pass the names only then, unchanged, so the
+	// payload sees exactly what its service manager sent.
+	Named bool
 }
 
 // Inherit takes over the fds passed by the sd_listen_fds protocol. lookup
@@ -45,7 +49,7 @@ func Inherit(lookup func(string) (string, bool), allowNonSocket bool) (Inherited
 			return Inherited{}, fmt.Errorf("inherit listening fd %d (%q): is a %s, not a socket", fd, names[i], fileKind(kind))
 		}
 	}
-	in := Inherited{Names: names}
+	in := Inherited{Names: names, Named: fdNames != ""}
 	for i := 0; i < n; i++ {
 		fd := ListenFDsStart + i
 		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)

@@ -26,6 +26,9 @@ func gatherSockets(listen []string) (*listenSockets, error) {
 		return nil, err
 	}
 	s := &listenSockets{files: inh.Files, names: inh.Names}
+	if !inh.Named {
+		s.names = nil // LISTEN_FDNAMES was unset: it stays unset
+	}
 	if len(listen) == 0 {
 		return s, nil
 	}
