@@ -27,6 +27,8 @@ type Cgroup struct {
 	Supervisor string // the supervisor's child cgroup when delegated, else ""
 	Delegated  bool
 	dir        *os.File
+	v1         []V1Hierarchy // v1 hierarchies the supervisor entered
+	v1Dirs     []string      // the container's cgroups in them
 }
 
 // UnifiedMount finds the cgroup2 hierarchy: /sys/fs/cgroup on a pure
@@ -106,8 +108,14 @@ func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
 		// inside can use them for its own units.
 		enableControllers(path.Join(mnt, own))
 	}
+	if err := c.enterV1(strings.TrimPrefix(c.Payload, own)); err != nil {
+		c.LeaveV1()
+		c.Remove()
+		return nil, err
+	}
 	fd, err := unix.Open(path.Join(mnt, c.Payload), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		c.LeaveV1()
 		c.Remove()
 		return nil, &os.PathError{Op: "open", Path: path.Join(mnt, c.Payload), Err: err}
 	}
@@ -196,6 +204,12 @@ func (c *Cgroup) Remove() error {
 	var errs []error
 	if err := removeTree(path.Join(c.Mount, c.Payload)); err != nil {
 		errs = append(errs, err)
+	}
+	c.LeaveV1()
+	for _, d := range c.v1Dirs {
+		if err := removeTree(d); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.Supervisor != "" {
 		_ = os.WriteFile(path.Join(c.Mount, c.Own, "cgroup.procs"), []byte("0"), 0)

@@ -230,6 +230,11 @@ func doMount(p *Plan, m Mount) error {
 		return fmt.Errorf("target: %w", err)
 	}
 	defer target.Close()
+	if m.Follow {
+		if err := checkBindTarget(p, m, target); err != nil {
+			return err
+		}
+	}
 	flags := m.Flags
 	if m.IsBind() {
 		flags |= unix.MS_BIND
@@ -251,10 +256,17 @@ func doMount(p *Plan, m Mount) error {
 // /proc/sys/kernel/random/boot_id, so that journalctl --list-boots inside
 // tells the container's boots apart instead of showing the host's.
 func setupBootID(root string) error {
-	id, err := os.ReadFile(root + "/proc/sys/kernel/random/uuid")
+	src, err := openIn(root, "/proc/sys/kernel/random/uuid", unix.O_RDONLY)
 	if err != nil {
 		return err
 	}
+	id := make([]byte, 64)
+	n, err := src.Read(id)
+	src.Close()
+	if err != nil {
+		return err
+	}
+	id = id[:n]
 	const tmp = "/run/.sockspawn-boot-id"
 	if err := createFileIn(root, tmp, 0o444); err != nil {
 		return err
@@ -278,6 +290,37 @@ func setupBootID(root string) error {
 	}
 	defer run.Close()
 	return unix.Unlinkat(int(run.Fd()), path.Base(tmp), 0)
+}
+
+// checkBindTarget refuses a user bind whose target, once the image's
+// symlinks are followed (inside the image), lands on the container's root
+// or on, or above, a mount sockspawn makes itself (/proc, /dev, /run,
+// /run/host, ...): such a bind would hide what the Container Interface
+// promises, or make sockspawn write into the bound host directory.
+func checkBindTarget(p *Plan, m Mount, target *os.File) error {
+	resolved, err := os.Readlink(procPath(target))
+	if err != nil {
+		return err
+	}
+	rel := "/" + strings.TrimPrefix(strings.TrimPrefix(resolved, p.Root), "/")
+	if !strings.HasPrefix(resolved, p.Root) {
+		return fmt.Errorf("bind target %s resolves outside the container (%s)", m.Target, resolved)
+	}
+	if rel == path.Clean(m.Target) {
+		return nil
+	}
+	if rel == "/" {
+		return fmt.Errorf("bind target %s is a symbolic link to the container's root; refusing to bind over it", m.Target)
+	}
+	for _, other := range p.Mounts {
+		if other.Follow || other.Target == "/" {
+			continue
+		}
+		if other.Target == rel || strings.HasPrefix(other.Target, rel+"/") {
+			return fmt.Errorf("bind target %s is a symbolic link to %s, where sockspawn mounts %s; refusing to bind over it", m.Target, rel, other.Target)
+		}
+	}
+	return nil
 }
 
 // refuseSymlink fails if target exists inside root as a symlink: an image
@@ -334,6 +377,11 @@ func attachTree(p *Plan, m Mount) error {
 		return fmt.Errorf("target: %w", err)
 	}
 	defer target.Close()
+	if m.Follow {
+		if err := checkBindTarget(p, m, target); err != nil {
+			return err
+		}
+	}
 	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return &os.PathError{Op: "move_mount", Path: m.Target, Err: err}
 	}

@@ -158,7 +158,7 @@ func NextSteps(name string, hasListen bool) string {
 	b.WriteString("or\n")
 	step("systemctl enable --now "+ServiceName(name), "start "+name+" now and at every boot")
 	b.WriteString("Then:\n")
-	step("machinectl status "+name, "see it running")
+	step("systemctl status "+ServiceName(name), "see it running")
 	step("journalctl -u "+ServiceName(name), "read its log")
 	return b.String()
 }

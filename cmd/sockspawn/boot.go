@@ -76,11 +76,11 @@ func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error
 
 // machineArg splits off and checks the NAME argument of a subcommand.
 func machineArg(cmd string, args []string) (name string, rest []string, code int, done bool) {
-	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			writeHelp(os.Stdout)
-			return "", nil, 0, true
-		}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		writeHelp(os.Stdout)
+		return "", nil, 0, true
+	}
+	if len(args) == 0 {
 		return "", nil, errorf("%s: missing machine name (sockspawn %s NAME)", cmd, cmd), true
 	}
 	if err := units.ValidInstanceName(args[0]); err != nil {

@@ -176,6 +176,9 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		}
 	}
 	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange)})
+	// The stage's cgroup namespace is rooted in the container's v1
+	// cgroups now; the supervisor goes back to its own.
+	cg.LeaveV1()
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false
 	}

@@ -155,6 +155,13 @@ func Attach(cgroupDir string, rules []Rule) (io.Closer, error) {
 	prog, err := ebpf.NewProgram(spec)
 	if err != nil {
 		cgroup.Close()
+		if errors.Is(err, unix.EPERM) {
+			// cilium/ebpf suggests MEMLOCK, but on any kernel that has
+			// memcg accounting for BPF (5.11+) EPERM means bpf(2) itself
+			// was refused: a seccomp filter (as inside systemd-nspawn) or
+			// no CAP_BPF/CAP_SYS_ADMIN.
+			return nil, fmt.Errorf("load device program for cgroup %s: bpf(2) was refused (a seccomp filter, or no CAP_BPF/CAP_SYS_ADMIN): the device policy cannot be enforced, so the container is not started", cgroupDir)
+		}
 		return nil, fmt.Errorf("load device program for cgroup %s: %w", cgroupDir, err)
 	}
 	err = link.RawAttachProgram(link.RawAttachProgramOptions{

@@ -1,0 +1,156 @@
+package payload
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// On a hybrid host the controllers live in cgroup v1 hierarchies next to
+// the unified one. A cgroup namespace covers them too, rooted wherever the
+// process is in each: left at the host's root, root inside could mount a
+// v1 hierarchy afresh and write its release_agent (CVE-2022-0492). So the
+// container also gets a cgroup of its own in every v1 hierarchy, made the
+// same way as in cgroup2, and the supervisor stands in it while it clones
+// the stage, so that the namespace is rooted there.
+
+// V1Hierarchy is one mounted cgroup v1 hierarchy and the supervisor's
+// cgroup in it.
+type V1Hierarchy struct {
+	Mount string // e.g. /sys/fs/cgroup/pids
+	Own   string // e.g. /system.slice/container@web.service
+}
+
+// V1Hierarchies matches the cgroup v1 mounts of mountinfo with the lines of
+// /proc/self/cgroup, by their controllers (or name=).
+func V1Hierarchies(mountinfo, procSelfCgroup []byte) []V1Hierarchy {
+	own := map[string]string{} // sorted controller list -> path
+	sc := bufio.NewScanner(bytes.NewReader(procSelfCgroup))
+	for sc.Scan() {
+		f := strings.SplitN(sc.Text(), ":", 3)
+		if len(f) != 3 || f[1] == "" {
+			continue
+		}
+		own[controllerKey(strings.Split(f[1], ","))] = f[2]
+	}
+	var out []V1Hierarchy
+	sc = bufio.NewScanner(bytes.NewReader(mountinfo))
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, sf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(sf) < 3 || sf[0] != "cgroup" || pf[3] != "/" {
+			continue
+		}
+		var ctrls []string
+		for _, o := range strings.Split(sf[2], ",") {
+			if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent=") && o != "clone_children" && o != "xattr" && o != "noprefix" && o != "cpuset_v2_mode" && o != "favordynmods" {
+				ctrls = append(ctrls, o)
+			}
+		}
+		if p, ok := own[controllerKey(ctrls)]; ok && path.IsAbs(p) && !strings.Contains(p, "/..") {
+			out = append(out, V1Hierarchy{Mount: unescapeMountPath(pf[4]), Own: path.Clean(p)})
+		}
+	}
+	return out
+}
+
+func controllerKey(c []string) string {
+	s := append([]string(nil), c...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+// unescapeMountPath undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountPath(p string) string {
+	if !strings.Contains(p, `\`) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\\' && i+3 < len(p) {
+			var v byte
+			ok := true
+			for _, c := range p[i+1 : i+4] {
+				if c < '0' || c > '7' {
+					ok = false
+					break
+				}
+				v = v*8 + byte(c-'0')
+			}
+			if ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// enterV1 makes the container's cgroup (rel below the supervisor's own) in
+// every writable v1 hierarchy and moves the supervisor into it. Read-only
+// hierarchies (as inside another container) are left alone: nothing there
+// can be written, and a fresh mount cannot reach above them.
+func (c *Cgroup) enterV1(rel string) error {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	pc, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return err
+	}
+	for _, h := range V1Hierarchies(mi, pc) {
+		dir := path.Join(h.Mount, h.Own, rel)
+		if err := mkdirCgroup(dir); err != nil {
+			if errors.Is(err, unix.EROFS) {
+				continue
+			}
+			return fmt.Errorf("cgroup v1 %s: %w", h.Mount, err)
+		}
+		c.v1 = append(c.v1, h)
+		c.v1Dirs = append(c.v1Dirs, dir)
+		if strings.HasSuffix(path.Base(h.Mount), "cpuset") || fileExists(path.Join(dir, "cpuset.cpus")) {
+			// A new cpuset is empty and takes no tasks until given CPUs
+			// and memory nodes: the parent's.
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if b, err := os.ReadFile(path.Join(path.Dir(dir), f)); err == nil {
+					_ = os.WriteFile(path.Join(dir, f), b, 0)
+				}
+			}
+		}
+		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
+			return fmt.Errorf("cgroup v1 %s: move into %s: %w", h.Mount, dir, err)
+		}
+	}
+	return nil
+}
+
+// LeaveV1 moves the supervisor back to its own v1 cgroups once the stage
+// has been cloned (its cgroup namespace stays rooted where it was born).
+func (c *Cgroup) LeaveV1() {
+	for _, h := range c.v1 {
+		_ = os.WriteFile(path.Join(h.Mount, h.Own, "cgroup.procs"), []byte("0"), 0)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
