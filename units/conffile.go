@@ -89,6 +89,11 @@ var configKeys = map[string]configKey{
 		c.Listen = append(c.Listen, l)
 		return err
 	}, func(c *Config) { c.Listen = nil }},
+	"Register": {"Register", func(c *Config, v string) error {
+		b, err := ParseBool(v)
+		c.Register = &b
+		return err
+	}, func(c *Config) { c.Register = nil }},
 	"PrivateUsers": {"PrivateUsers", func(c *Config, v string) error {
 		c.PrivateUsers = v
 		_, err := ParsePrivateUsers(v)

@@ -62,6 +62,7 @@ type Config struct {
 	Args        []string // positional arguments: init arguments with -b, else the command
 	Quiet       bool     // -q: no informational messages
 
+	Register         *bool    // --register=: nil means "if systemd-machined is there"
 	PrivateUsers     string   // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
 	Capabilities     []string // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string // --drop-capability=: removed from the defaults

@@ -42,6 +42,9 @@ func Describe(c Config, s Sources) string {
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}
+	if c.Register != nil {
+		put("Register", "Register", 0, FormatBool(*c.Register))
+	}
 	for i, bind := range c.Binds {
 		key := "Bind"
 		if bind.ReadOnly {

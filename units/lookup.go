@@ -91,7 +91,7 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers",
+	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -135,6 +135,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Listen = flags.Listen
 		case "PrivateUsers":
 			c.PrivateUsers = flags.PrivateUsers
+		case "Register":
+			c.Register = flags.Register
 		case "Capabilities":
 			c.Capabilities = flags.Capabilities
 		case "DropCapabilities":

@@ -151,6 +151,13 @@ func options() []option {
 				c.Listen = append(c.Listen, v)
 				return nil
 			}},
+		{long: "register", field: "Register", arg: requiredArg, meta: "BOOL", section: "Integration",
+			help: "Register the container with systemd-machined, so that machinectl lists it and journalctl -M, systemctl -M and machinectl shell reach it. By default sockspawn registers when machined is there and goes on quietly when it is not; yes makes a failure to register fatal, no skips it.",
+			set: func(c *units.Config, v string) error {
+				b, err := units.ParseBool(v)
+				c.Register = &b
+				return err
+			}},
 		{short: 'q', long: "quiet", field: "Quiet", section: "Output",
 			help: "Do not print informational messages, such as where the container runs.",
 			set:  func(c *units.Config, _ string) error { c.Quiet = true; return nil }},

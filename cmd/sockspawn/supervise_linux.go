@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -35,6 +36,12 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		_ = st.Cmd.Wait()
 		return errorf("%s: %v", d.Machine, err), false
 	}
+	if err := register(d, c, pid); err != nil {
+		kill()
+		_ = st.Cmd.Wait()
+		return errorf("%v", err), false
+	}
+	defer unregister(d, c)
 	notifyHost(fmt.Sprintf("X_SOCKSPAWN_LEADER_PID=%d", pid))
 	if !d.NotifyReady {
 		notifyHost("READY=1\nSTATUS=Container running.")
@@ -105,6 +112,35 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			return activation.ExitStatus(ws), stopped
 		}
 	}
+}
+
+// register tells systemd-machined about the container, as --register
+// asks: by default only when machined is there; with --register=yes a
+// failure is an error.
+func register(d decision, c units.Config, leader int) error {
+	if c.Register != nil && !*c.Register {
+		return nil
+	}
+	err := activation.RegisterMachine(activation.Machine{Name: d.Machine, UUID: d.UUID, Leader: leader, Directory: d.Image})
+	switch {
+	case err == nil:
+		return nil
+	case c.Register == nil && errors.Is(err, activation.ErrNoMachined):
+		return nil
+	case c.Register == nil:
+		if !c.Quiet {
+			fmt.Fprintf(os.Stderr, "sockspawn: not registered with systemd-machined: %v\n", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("--register=yes: %w", err)
+}
+
+func unregister(d decision, c units.Config) {
+	if c.Register != nil && !*c.Register {
+		return
+	}
+	_ = activation.UnregisterMachine(d.Machine)
 }
 
 // sigRTMin3 is SIGRTMIN+3 as systemd counts (glibc's SIGRTMIN is 34).
