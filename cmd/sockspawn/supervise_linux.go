@@ -22,6 +22,16 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	relay := activation.NewRelay(st.Notify, func(sender int32) bool {
 		return int(sender) == pid || (c.AsPid2 && parentPID(int(sender)) == pid)
 	})
+	if debugLogging() {
+		relay.SetDebug(func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "sockspawn: "+format+"\n", args...)
+		})
+		defer func() {
+			st := relay.Stats()
+			fmt.Fprintf(os.Stderr, "sockspawn: notify: %d accepted, %d dropped (%d with fds, %d truncated, %d without credentials, %d from other processes, %d malformed)\n",
+				st.Accepted, st.Dropped, st.WithFDs, st.Truncated, st.NoCredentials, st.Rejected, st.Malformed)
+		}()
+	}
 	defer relay.Close()
 	kill := func() { _ = st.Signal(syscall.SIGKILL) }
 	con, err := startConsole(d.Console, st.Console, st.Peer, os.Stdin, os.Stdout, kill)
@@ -141,6 +151,17 @@ func unregister(d decision, c units.Config) {
 		return
 	}
 	_ = activation.UnregisterMachine(d.Machine)
+}
+
+// debugLogging reports whether debug output was asked for, the way
+// systemd tools take it: SYSTEMD_LOG_LEVEL=debug (or SOCKSPAWN_LOG_LEVEL).
+func debugLogging() bool {
+	for _, k := range []string{"SOCKSPAWN_LOG_LEVEL", "SYSTEMD_LOG_LEVEL"} {
+		if v := os.Getenv(k); v == "debug" || v == "7" {
+			return true
+		}
+	}
+	return false
 }
 
 // sigRTMin3 is SIGRTMIN+3 as systemd counts (glibc's SIGRTMIN is 34).
