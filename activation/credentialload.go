@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -85,4 +86,16 @@ func readCredentialFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxCredentialSize)
 	}
 	return data, nil
+}
+func checkCredentialPath(path string) error {
+	switch {
+	case strings.HasPrefix(path, "/"):
+		if strings.IndexByte(path, 0) >= 0 {
+			return fmt.Errorf("path %q contains a NUL byte", truncate(path))
+		}
+		return nil
+	case CredentialNameValid(path):
+		return nil
+	}
+	return fmt.Errorf("path %q is neither absolute nor the name of an inherited credential", truncate(path))
 }

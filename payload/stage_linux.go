@@ -202,39 +202,11 @@ func doMount(p *Plan, m Mount) error {
 		}
 		m.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
 	}
-	if m.Target != "/" && !m.Follow {
-		if err := refuseSymlink(p.Root, m.Target); err != nil {
-			return err
-		}
-	}
-	if m.Target != "/" {
-		var err error
-		if m.File {
-			if m.Optional {
-				if f, err := openIn(p.Root, m.Target, unix.O_PATH); err != nil {
-					return nil
-				} else {
-					f.Close()
-				}
-			}
-			err = createFileIn(p.Root, m.Target, 0o644)
-		} else {
-			err = mkdirAllIn(p.Root, m.Target, 0o755)
-		}
-		if err != nil {
-			return fmt.Errorf("target: %w", err)
-		}
-	}
-	target, err := openIn(p.Root, m.Target, unix.O_PATH)
-	if err != nil {
-		return fmt.Errorf("target: %w", err)
+	target, err := prepareTarget(p, m)
+	if err != nil || target == nil {
+		return err
 	}
 	defer target.Close()
-	if m.Follow {
-		if err := checkBindTarget(p, m, target); err != nil {
-			return err
-		}
-	}
 	flags := m.Flags
 	if m.IsBind() {
 		flags |= unix.MS_BIND
@@ -343,6 +315,48 @@ func refuseSymlink(root, target string) error {
 	return nil
 }
 
+// prepareTarget makes the mount point of m inside the root (a directory,
+// or a file when m.File) and opens it. An API mount point the image made
+// a symlink is refused; a user bind's target is followed inside the root
+// but may not land on the root or on a mount sockspawn makes. It returns
+// nil and no error for an optional file target that does not exist.
+func prepareTarget(p *Plan, m Mount) (*os.File, error) {
+	if m.Target != "/" {
+		if !m.Follow {
+			if err := refuseSymlink(p.Root, m.Target); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if m.File {
+			if m.Optional {
+				f, err := openIn(p.Root, m.Target, unix.O_PATH)
+				if err != nil {
+					return nil, nil
+				}
+				f.Close()
+			}
+			err = createFileIn(p.Root, m.Target, 0o644)
+		} else {
+			err = mkdirAllIn(p.Root, m.Target, 0o755)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("target: %w", err)
+		}
+	}
+	target, err := openIn(p.Root, m.Target, unix.O_PATH)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	if m.Follow {
+		if err := checkBindTarget(p, m, target); err != nil {
+			target.Close()
+			return nil, err
+		}
+	}
+	return target, nil
+}
+
 // attachTree mounts the next tree (idmapped or not) the supervisor sent on
 // the mount's target.
 func attachTree(p *Plan, m Mount) error {
@@ -352,36 +366,16 @@ func attachTree(p *Plan, m Mount) error {
 	tree := p.trees[0]
 	p.trees = p.trees[1:]
 	defer tree.Close()
-	if m.Target != "/" {
-		if !m.Follow {
-			if err := refuseSymlink(p.Root, m.Target); err != nil {
-				return err
-			}
-		}
-		var st unix.Stat_t
-		if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
-			return &os.PathError{Op: "fstat", Path: m.Source, Err: err}
-		}
-		var err error
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			err = mkdirAllIn(p.Root, m.Target, 0o755)
-		} else {
-			err = createFileIn(p.Root, m.Target, 0o644)
-		}
-		if err != nil {
-			return fmt.Errorf("target: %w", err)
-		}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: m.Source, Err: err}
 	}
-	target, err := openIn(p.Root, m.Target, unix.O_PATH)
-	if err != nil {
-		return fmt.Errorf("target: %w", err)
+	m.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
+	target, err := prepareTarget(p, m)
+	if err != nil || target == nil {
+		return err
 	}
 	defer target.Close()
-	if m.Follow {
-		if err := checkBindTarget(p, m, target); err != nil {
-			return err
-		}
-	}
 	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return &os.PathError{Op: "move_mount", Path: m.Target, Err: err}
 	}
