@@ -18,12 +18,12 @@ func TestRenderUnit(t *testing.T) {
 		name:     "service",
 		template: templates.Service,
 		vars:     map[string]string{"BINDIR": "/usr/local/bin"},
-		want:     []string{"ExecStart=/usr/local/bin/sockspawn boot %i", "Requires=container@%i.socket"},
+		want:     []string{"ExecStart=/usr/local/bin/sockspawn boot %i", "Wants=container@%i.socket"},
 	}, {
-		name:     "socket has no placeholders",
+		name:     "socket checks the machine before it listens",
 		template: templates.Socket,
-		vars:     nil,
-		want:     []string{"ListenStream=/run/sockspawn/%i.sock"},
+		vars:     map[string]string{"BINDIR": "/usr/bin"},
+		want:     []string{"ListenStream=/run/sockspawn/%i.sock", "ExecStartPre=/usr/bin/sockspawn check %i"},
 	}, {
 		name:     "machine config",
 		template: templates.MachineConfig,

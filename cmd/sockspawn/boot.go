@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -48,6 +49,33 @@ func cmdCat(args []string) int {
 		return errorf("%v", err)
 	}
 	fmt.Print(units.Describe(c, src))
+	return 0
+}
+
+// cmdCheck is `sockspawn check NAME [OPTIONS]`: check machine NAME's name,
+// configuration and image as `boot` would, without starting anything.
+// container@.socket runs it before it binds any socket.
+func cmdCheck(args []string) int {
+	name, rest, code, done := machineArg("check", args)
+	if done {
+		return code
+	}
+	pa, err := parseRunArgs(rest)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	c, _, err := loadMachine(name, pa)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if c.Directory != "" {
+		if err := payload.CheckImage(c.Directory); err != nil {
+			return errorf("%v", err)
+		}
+	}
+	if _, err := decide(c, false, payload.FindInit); err != nil {
+		return errorf("%v", err)
+	}
 	return 0
 }
 

@@ -13,7 +13,8 @@ const synopsis = `sockspawn run [OPTIONS] [COMMAND [ARGS...]]
 sockspawn run [OPTIONS] -b [INIT-ARGS...]
 sockspawn boot NAME [OPTIONS]
 sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force]
-sockspawn cat NAME`
+sockspawn cat NAME
+sockspawn check NAME`
 
 const description = `sockspawn runs an OS container, usually with systemd inside, as an ordinary systemd service. It follows systemd's Container Interface: the container gets private mount, PID, UTS, IPC and cgroup namespaces, read-only /sys and /proc/sys, a private /dev with a pty as /dev/console, /run/host with the host's os-release, a notify socket and credentials, and the environment variables systemd expects of a container manager.
 
@@ -24,6 +25,7 @@ var commands = [][2]string{
 	{"boot NAME [OPTIONS]", "Run the machine NAME from its configuration file (/etc/sockspawn/NAME.conf, /run/sockspawn/NAME.conf or /usr/lib/sockspawn/NAME.conf, the first found; image /var/lib/machines/NAME by default). Options given on the command line override the file. This is what container@NAME.service runs."},
 	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. Existing files are kept unless --force is given."},
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
+	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
 }
 
 var environment = [][2]string{

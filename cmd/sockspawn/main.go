@@ -42,6 +42,8 @@ func dispatch(args []string) int {
 		return cmdNew(args[1:])
 	case "cat":
 		return cmdCat(args[1:])
+	case "check":
+		return cmdCheck(args[1:])
 	case "help", "-h", "--help":
 		writeHelp(os.Stdout)
 		return 0

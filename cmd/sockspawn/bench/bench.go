@@ -20,6 +20,8 @@ type options struct {
 	tools     []string
 	sockspawn string
 	nspawn    string
+	activate  string
+	warm      int
 	settle    time.Duration
 	idle      time.Duration
 	timeout   time.Duration
@@ -34,6 +36,8 @@ func parseOptions(args []string) (options, error) {
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
 	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
+	fs.StringVar(&o.activate, "socket-activate", "systemd-socket-activate", "the systemd-socket-activate binary, for (5) and (6)")
+	fs.IntVar(&o.warm, "warm", 50, "sequential connections per round for (6), warm latency")
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "wait after READY=1 before the idle window")
 	fs.DurationVar(&o.idle, "idle", 5*time.Second, "idle window for RSS and context switches")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "limit for READY=1 and for the exit after SIGTERM")
@@ -51,6 +55,9 @@ func parseOptions(args []string) (options, error) {
 	}
 	if o.rounds < 1 {
 		return o, fmt.Errorf("-rounds %d: must be at least 1", o.rounds)
+	}
+	if o.warm < 1 {
+		return o, fmt.Errorf("-warm %d: must be at least 1", o.warm)
 	}
 	for _, t := range strings.Split(*tools, ",") {
 		switch t = strings.TrimSpace(t); t {
@@ -108,6 +115,15 @@ func benchMain(args []string) int {
 			tools = append(tools, nspawnTool(p))
 		}
 	}
+	kinds := []kind{trivial, boot, activated}
+	socketActivate, err := exec.LookPath(o.activate)
+	if err != nil {
+		// (1) to (4) do not need it; the report shows (5) and (6) as
+		// not measured and the bench fails.
+		progress("bench: %s: %v (apt-get install systemd); not measuring (5) and (6)", o.activate, err)
+		kinds = kinds[:2]
+	}
+	cgroups := watchCgroups(machine)
 
 	work, err := os.MkdirTemp("", "sockspawn-bench-")
 	if err != nil {
@@ -126,13 +142,23 @@ func benchMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the containers\n", s)
 		closeActive()
 		killActive()
+		removed, left := cgroups.cleanup()
+		fmt.Fprint(os.Stderr, cgroupReport(removed, left, cgroups.preexisting()))
 		_ = os.RemoveAll(work)
 		os.Exit(130)
 	}()
 
-	b := &bench{o: o, tools: tools, work: work, payload: payload, results: map[string]*results{}}
+	b := &bench{o: o, tools: tools, kinds: kinds, socketActivate: socketActivate, work: work, payload: payload, results: map[string]*results{}}
+	if len(kinds) < 3 {
+		b.failures++
+	}
 	b.header(os.Stdout)
 	b.runAll()
+	b.cgRemoved, b.cgLeft = cgroups.cleanup()
+	b.cgBefore = cgroups.preexisting()
+	if len(b.cgLeft) > 0 {
+		b.failures++
+	}
 	b.report(os.Stdout)
 	if b.failures > 0 {
 		return 1
@@ -168,13 +194,18 @@ func copySelf(dst string) error {
 
 // bench is one run of all measurements.
 type bench struct {
-	o        options
-	tools    []tool
-	work     string
-	payload  string
-	seq      int
-	results  map[string]*results // by tool name
-	failures int
+	o              options
+	tools          []tool
+	kinds          []kind // measured, in this order each round
+	socketActivate string // systemd-socket-activate, for activated
+	work           string
+	payload        string
+	seq            int
+	results        map[string]*results // by tool name
+	failures       int
+	cgRemoved      []string // cgroups the run left behind, removed
+	cgLeft         []string // cgroups the run left behind, not removable
+	cgBefore       []string // cgroups where nspawn puts its own, from before the run
 }
 
 // results are one tool's samples.
@@ -186,14 +217,19 @@ type results struct {
 	switches []int64         // (4) supervisor context switches in the idle window
 	notices  []int64         // notify datagrams in the idle window
 	statuses map[int]int     // exit statuses after SIGTERM, booted
-	failed   map[kind]int    // failed runs
-	skip     map[kind]bool   // kinds no longer tried
+	cold     []time.Duration // (5) connect to first byte, the connection that boots
+	warm     []time.Duration // (6) connect to first byte, booted: median of each round
+	warmAll  []float64       // (6) every sample, with -v
+	// activatedStatuses are the exit statuses after SIGTERM, activated.
+	activatedStatuses map[int]int
+	failed            map[kind]int  // failed runs
+	skip              map[kind]bool // kinds no longer tried
 }
 
 func (b *bench) res(t tool) *results {
 	r := b.results[t.name]
 	if r == nil {
-		r = &results{statuses: map[int]int{}, failed: map[kind]int{}, skip: map[kind]bool{}}
+		r = &results{statuses: map[int]int{}, activatedStatuses: map[int]int{}, failed: map[kind]int{}, skip: map[kind]bool{}}
 		b.results[t.name] = r
 	}
 	return r
@@ -207,10 +243,21 @@ func (b *bench) header(w io.Writer) {
 		fmt.Fprintf(w, "  %-15s %s (%s)\n", t.name+":", version(t.path), t.path)
 	}
 	fmt.Fprintln(w, "commands (NOTIFY_SOCKET set to a receiver in the bench; DIR holds the bench binary):")
-	for _, k := range []kind{trivial, boot} {
+	for _, k := range b.kinds {
 		for _, t := range b.tools {
-			fmt.Fprintf(w, "  %s\n", t.commandLine(k, "DIR"))
+			switch k {
+			case activated:
+				act := &activation{path: "systemd-socket-activate", addr: "127.0.0.1:PORT"}
+				fmt.Fprintf(w, "  %s\n", t.commandLine(k, "UNITS", act.argv("RECEIVER")...))
+			default:
+				fmt.Fprintf(w, "  %s\n", t.commandLine(k, "DIR"))
+			}
 		}
+	}
+	if len(b.kinds) > 2 {
+		fmt.Fprintf(w, "  UNITS: echo.socket (ListenStream=127.0.0.1:PORT Accept=yes, in sockets.target.wants/) and\n"+
+			"  echo@.service (ExecStart=/bin/sh -c 'echo hello', StandardInput=/StandardOutput=socket);\n"+
+			"  PORT: a free port on 127.0.0.1, a new one each run\n")
 	}
 	fmt.Fprintln(w)
 }
@@ -230,8 +277,8 @@ func (b *bench) runAll() {
 	if b.o.warmup {
 		for _, t := range b.tools {
 			progress("warm-up %s", t.name)
-			for _, k := range []kind{trivial, boot} {
-				if _, err := b.trivialOrBoot(t, k, false); err != nil {
+			for _, k := range b.kinds {
+				if _, err := b.measure(t, k, false); err != nil {
 					b.res(t).skip[k] = true
 					b.failures++
 					progress("  %s: %v; skipping this measurement for %s", kindName(k), err, t.name)
@@ -241,13 +288,13 @@ func (b *bench) runAll() {
 	}
 	for i := 0; i < b.o.rounds; i++ {
 		var line []string
-		for _, k := range []kind{trivial, boot} {
+		for _, k := range b.kinds {
 			for _, t := range b.order(i) {
 				res := b.res(t)
 				if res.skip[k] {
 					continue
 				}
-				s, err := b.trivialOrBoot(t, k, true)
+				s, err := b.measure(t, k, true)
 				if err != nil {
 					b.failures++
 					res.failed[k]++
@@ -265,17 +312,29 @@ func (b *bench) runAll() {
 }
 
 func kindName(k kind) string {
-	if k == boot {
+	switch k {
+	case boot:
 		return "boot"
+	case activated:
+		return "activated"
 	}
 	return "trivial"
+}
+
+// measure runs one container of kind k; when record is set, it stores
+// the samples and returns them as text.
+func (b *bench) measure(t tool, k kind, record bool) (string, error) {
+	if k == activated {
+		return b.activatedRun(t, record)
+	}
+	return b.trivialOrBoot(t, k, record)
 }
 
 // trivialOrBoot runs one container of kind k; when record is set, it
 // stores the samples and returns them as text.
 func (b *bench) trivialOrBoot(t tool, k kind, record bool) (string, error) {
 	b.seq++
-	r, err := startRun(t, k, b.work, b.payload, b.seq)
+	r, err := startRun(t, k, b.work, b.payload, b.seq, nil)
 	if err != nil {
 		return "", err
 	}

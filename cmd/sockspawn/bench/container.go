@@ -21,6 +21,7 @@ type kind int
 const (
 	trivial kind = iota // the bench binary's trivial-init as PID 1
 	boot                // the image's systemd, -b
+	activated           // the image's systemd, -b, behind systemd-socket-activate
 )
 
 // machine is the name every measured container gets.
@@ -33,8 +34,9 @@ const payloadDir = "/opt/bench"
 type tool struct {
 	name string // as printed
 	path string // the executable
-	// args are its arguments for a container of kind k with the bench
-	// binary's directory bound in from dir.
+	// args are its arguments for a container of kind k with dir bound
+	// in: the bench binary's directory (trivial), or the socket units
+	// for the container's /etc/systemd/system (activated).
 	args func(k kind, dir string) []string
 }
 
@@ -42,8 +44,11 @@ type tool struct {
 func sockspawnTool(path string) tool {
 	return tool{name: "sockspawn", path: path, args: func(k kind, dir string) []string {
 		a := []string{"run", "-q", "-D", "/", "--volatile=yes", "-M", machine, "--notify-ready=yes"}
-		if k == boot {
+		switch k {
+		case boot:
 			return append(a, "-b", "--console=passive", "--", "systemd.firstboot=off")
+		case activated:
+			return append(a, "-b", "--console=passive", "--bind-ro="+dir+":"+unitsTarget, "--", "systemd.firstboot=off")
 		}
 		return append(a, "--console=pipe", "--bind-ro="+dir+":"+payloadDir,
 			"--", payloadDir+"/bench", "trivial-init")
@@ -58,17 +63,21 @@ func nspawnTool(path string) tool {
 	return tool{name: "systemd-nspawn", path: path, args: func(k kind, dir string) []string {
 		a := []string{"-q", "-D", "/", "--volatile=yes", "-M", machine, "--register=no", "--keep-unit",
 			"--link-journal=no", "--notify-ready=yes"}
-		if k == boot {
+		switch k {
+		case boot:
 			return append(a, "-b", "--console=passive", "--", "systemd.firstboot=off")
+		case activated:
+			return append(a, "-b", "--console=passive", "--bind-ro="+dir+":"+unitsTarget, "--", "systemd.firstboot=off")
 		}
 		return append(a, "--console=pipe", "--kill-signal=SIGTERM", "--bind-ro="+dir+":"+payloadDir,
 			"--", payloadDir+"/bench", "trivial-init")
 	}}
 }
 
-// commandLine is how t is started for kind k, for the report.
-func (t tool) commandLine(k kind, dir string) string {
-	return filepath.Base(t.path) + " " + strings.Join(t.args(k, dir), " ")
+// commandLine is how t is started for kind k, for the report; wrap is
+// the command line of what execs it, if anything.
+func (t tool) commandLine(k kind, dir string, wrap ...string) string {
+	return strings.Join(append(wrap, filepath.Base(t.path)), " ") + " " + strings.Join(t.args(k, dir), " ")
 }
 
 // run is one container started by the bench, with its supervisor as the
@@ -98,9 +107,12 @@ func closeActive() {
 	active.Unlock()
 }
 
-// startRun starts a container of kind k with t, its $NOTIFY_SOCKET bound
-// in work, its output going to a log file in work.
-func startRun(t tool, k kind, work, payload string, seq int) (*run, error) {
+// startRun starts a container of kind k with t and dir bound in (see
+// tool.args), its $NOTIFY_SOCKET bound in work, its output going to a log
+// file in work. With act, t is started by systemd-socket-activate, which
+// execs it on the first connection: the process started is the
+// supervisor to be.
+func startRun(t tool, k kind, work, dir string, seq int, act *activation) (*run, error) {
 	notify, err := listenNotify(filepath.Join(work, fmt.Sprintf("notify-%d", seq)))
 	if err != nil {
 		return nil, err
@@ -112,7 +124,11 @@ func startRun(t tool, k kind, work, payload string, seq int) (*run, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(t.path, t.args(k, payload)...)
+	argv := append([]string{t.path}, t.args(k, dir)...)
+	if act != nil {
+		argv = append(act.argv(notify.path), argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(cleanEnv(os.Environ()), "NOTIFY_SOCKET="+notify.path)
 	cmd.Stdout, cmd.Stderr = logFile, logFile // files, so Wait returns at the exit itself
 	// Its own process group: a ^C at the terminal reaches only the bench,
@@ -259,6 +275,25 @@ func (r *run) kill() {
 func (r *run) close() {
 	r.notify.Close()
 	_ = os.Remove(r.logPath)
+}
+
+// waitLog waits until the supervisor's output (or, for an activated run,
+// systemd-socket-activate's) holds substr.
+func (r *run) waitLog(substr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if b, err := os.ReadFile(r.logPath); err == nil && bytes.Contains(b, []byte(substr)) {
+			return nil
+		}
+		select {
+		case <-r.exited:
+			return fmt.Errorf("%s exited with status %d before its output said %q", filepath.Base(r.cmd.Path), r.status(), substr)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not say %q within %v", filepath.Base(r.cmd.Path), substr, timeout)
+		}
+	}
 }
 
 // logTail is the end of the supervisor's output.

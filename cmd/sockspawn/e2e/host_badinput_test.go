@@ -42,6 +42,15 @@ func hostWantStartFails(t *testing.T, h *nspawnHost, unit, cursor string, culpri
 			t.Errorf("the journal of %s does not name %q:\n%s", unit, c, tail(journal, 10))
 		}
 	}
+	// The socket unit checks the machine before it binds anything: a bad
+	// machine leaves nothing listening.
+	socket := strings.TrimSuffix(unit, ".service") + ".socket"
+	if sp := h.Show(t, socket, "ActiveState"); sp["ActiveState"] == "active" || sp["ActiveState"] == "listening" {
+		t.Errorf("%s is %s after the failed start, want it not listening", socket, sp["ActiveState"])
+	}
+	if _, err := os.Lstat(h.Path("/run/sockspawn/" + strings.TrimPrefix(strings.TrimSuffix(unit, ".service"), "container@") + ".sock")); err == nil {
+		t.Errorf("the socket of %s exists after the failed start", unit)
+	}
 	status := h.Run(t, 30*time.Second, "systemctl", "status", "--no-pager", "-l", "-n", "20", unit).Stdout
 	if strings.Contains(journal, culprits[0]) && !strings.Contains(status, culprits[0]) {
 		t.Logf("systemctl status %s does not show %q (systemd 252 skipped the entry):\n%s", unit, culprits[0], tail(status, 8))
