@@ -27,6 +27,7 @@ type Mount struct {
 	File      bool    `json:"file,omitempty"`     // the target is a file, not a directory
 	Seal      bool    `json:"seal,omitempty"`     // made read-only only after the stage filled it
 	Follow    bool    `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
+	Writable  bool    `json:"rw,omitempty"`       // made writable once mounted (a bind below a read-only mount)
 }
 
 // IsBind reports whether m is a bind mount.
@@ -73,6 +74,10 @@ func Mounts(o Options) []Mount {
 		Mount{Target: "/proc", Source: "proc", FSType: "proc", Flags: apiFlags},
 		Mount{Target: "/proc/sys", Source: "/proc/sys", SourceIn: SourceRoot, ReadOnly: true},
 		Mount{Target: "/proc/sysrq-trigger", Source: "/proc/sysrq-trigger", SourceIn: SourceRoot, ReadOnly: true, File: true, Optional: true})
+	if o.PrivateNetwork {
+		// The container's own network namespace is its to configure.
+		ms = append(ms, Mount{Target: "/proc/sys/net", Source: "/proc/sys/net", SourceIn: SourceRoot, Writable: true})
+	}
 	for _, p := range procMasks {
 		ms = append(ms, Mount{Target: p, Source: "/dev/null", SourceIn: SourceHost, ReadOnly: true, File: true, Optional: true})
 	}

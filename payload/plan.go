@@ -75,8 +75,9 @@ type Plan struct {
 	Devices   []Device  `json:"devices"`
 	Symlinks  []Symlink `json:"symlinks"`
 	DropCaps  []int     `json:"drop_caps"`
-	Dirs      []string  `json:"dirs,omitempty"`   // directories made once everything is mounted
-	UserNS    bool      `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
+	Dirs      []string  `json:"dirs,omitempty"`     // directories made once everything is mounted
+	Loopback  bool      `json:"loopback,omitempty"` // bring up lo: the container has its own network namespace
+	UserNS    bool      `json:"userns,omitempty"`   // the stage runs in a user namespace: no mknod, no sysfs
 
 	trees []*os.File // idmapped trees from the supervisor, one per SourceIDMap mount, in order
 }
@@ -129,6 +130,7 @@ func NewPlan(o Options) (Plan, error) {
 		Devices:   DevNodes(),
 		Symlinks:  append(baseSymlinks(o.Volatile, o.Timezone), DevSymlinks()...),
 		Dirs:      baseDirs(o.Volatile),
+		Loopback:  o.PrivateNetwork,
 		UserNS:    o.UserNS != nil,
 		DropCaps:  planCaps(o),
 	}

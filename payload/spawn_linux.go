@@ -25,6 +25,7 @@ type StageSpec struct {
 	Stdio     [3]*os.File
 	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
 	UserNS    *IDMap  // a user namespace with this mapping, or nil
+	Veth      string  // machine name: give it a veth pair (needs CLONE_NEWNET in ExtraFlag)
 }
 
 // StageCmd builds the command that starts the init stage. It is a pure
@@ -113,6 +114,14 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	}
 	child.Close()
 	st := &Stage{Cmd: cmd, PidFD: pidfd, sync: parent}
+	if spec.Veth != "" {
+		// The stage waits for its plan, so host0 is there before the
+		// payload starts.
+		if _, err := SetupVeth(spec.Veth, cmd.Process.Pid); err != nil {
+			st.abort()
+			return nil, err
+		}
+	}
 	trees, err := idmappedTrees(p, cmd.Process.Pid)
 	if err != nil {
 		st.abort()

@@ -102,6 +102,11 @@ func runStage(sync *os.File) error {
 			}
 		}
 	}
+	if p.Loopback {
+		if err := loopbackUp(); err != nil {
+			return fail("bring up loopback", err)
+		}
+	}
 	if p.Hostname != "" {
 		if err := unix.Sethostname([]byte(p.Hostname)); err != nil {
 			return fail("set hostname", os.NewSyscallError("sethostname", err))
@@ -219,6 +224,17 @@ func doMount(p *Plan, m Mount) error {
 	}
 	if m.ReadOnly && !m.Seal {
 		return sealMountRec(p.Root, m.Target, m.Recursive)
+	}
+	if m.Writable {
+		f, err := openIn(p.Root, m.Target, unix.O_PATH)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+			return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: m.Target, Err: err}
+		}
 	}
 	return nil
 }

@@ -89,6 +89,14 @@ var configKeys = map[string]configKey{
 		c.Listen = append(c.Listen, l)
 		return err
 	}, func(c *Config) { c.Listen = nil }},
+	"PrivateNetwork": {"PrivateNetwork", func(c *Config, v string) (err error) {
+		c.PrivateNetwork, err = ParseBool(v)
+		return err
+	}, func(c *Config) { c.PrivateNetwork = false }},
+	"NetworkVeth": {"NetworkVeth", func(c *Config, v string) (err error) {
+		c.NetworkVeth, err = ParseBool(v)
+		return err
+	}, func(c *Config) { c.NetworkVeth = false }},
 	"Register": {"Register", func(c *Config, v string) error {
 		b, err := ParseBool(v)
 		c.Register = &b

@@ -74,7 +74,7 @@ Parameters=more
 		src:  Sources{"Boot": {"f:2"}, "AsPid2": {"f:4"}},
 	}, {
 		name:    "unknown key",
-		text:    "[Container]\nBoot=yes\nPrivateNetwork=yes\n",
+		text:    "[Container]\nBoot=yes\nNetwork=yes\n",
 		wantErr: `f:3: unknown key "PrivateNetwork" in [Container]`,
 	}, {
 		name:    "Machine is not a key",

@@ -62,6 +62,8 @@ type Config struct {
 	Args        []string // positional arguments: init arguments with -b, else the command
 	Quiet       bool     // -q: no informational messages
 
+	PrivateNetwork   bool     // --private-network: own network namespace, loopback only
+	NetworkVeth      bool     // -n/--network-veth: own network namespace and a veth pair
 	Register         *bool    // --register=: nil means "if systemd-machined is there"
 	PrivateUsers     string   // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
 	Capabilities     []string // --capability=: kept in addition to the defaults (canonical names)

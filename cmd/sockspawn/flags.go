@@ -151,6 +151,12 @@ func options() []option {
 				c.Listen = append(c.Listen, v)
 				return nil
 			}},
+		{long: "private-network", field: "PrivateNetwork", section: "Networking",
+			help: "Give the container its own network namespace with only a loopback device, which is up. It keeps CAP_NET_ADMIN and a writable /proc/sys/net then. Sockets passed by socket activation still work: they were bound on the host.",
+			set:  func(c *units.Config, _ string) error { c.PrivateNetwork = true; return nil }},
+		{short: 'n', long: "network-veth", field: "NetworkVeth", section: "Networking",
+			help: "Like --private-network, and add a virtual Ethernet link: host0 inside (systemd-networkd there runs DHCP and IPv4LL on it by default) and ve-NAME on the host (systemd-networkd on the host serves DHCP on it by default). Both have MAC addresses derived from the machine name, the same on every boot.",
+			set:  func(c *units.Config, _ string) error { c.NetworkVeth = true; return nil }},
 		{long: "register", field: "Register", arg: requiredArg, meta: "BOOL", section: "Integration",
 			help: "Register the container with systemd-machined, so that machinectl lists it and journalctl -M, systemctl -M and machinectl shell reach it. By default sockspawn registers when machined is there and goes on quietly when it is not; yes makes a failure to register fatal, no skips it.",
 			set: func(c *units.Config, v string) error {

@@ -100,23 +100,24 @@ func runConfig(c units.Config) int {
 		User:        c.Environment,
 	})
 	plan, err := payload.NewPlan(payload.Options{
-		Image:       d.Image,
-		Root:        rt.Root,
-		Hostname:    d.Hostname,
-		Volatile:    string(c.Volatile),
-		Binds:       payloadBinds(c.Binds),
-		Console:     consoleMode,
-		Argv:        d.Argv,
-		Env:         env,
-		ListenFDs:   len(sockets.files),
-		UUID:        d.UUID,
-		OSRelease:   osRelease,
-		Credentials: creds,
-		AsPid2:      c.AsPid2,
-		Timezone:    hostTimezone(),
-		UserNS:      userMap(userRange),
-		KeepCaps:    units.CapabilityNumbers(c.Capabilities),
-		DropCaps:    units.CapabilityNumbers(c.DropCapabilities),
+		Image:          d.Image,
+		Root:           rt.Root,
+		Hostname:       d.Hostname,
+		Volatile:       string(c.Volatile),
+		Binds:          payloadBinds(c.Binds),
+		Console:        consoleMode,
+		Argv:           d.Argv,
+		Env:            env,
+		ListenFDs:      len(sockets.files),
+		UUID:           d.UUID,
+		OSRelease:      osRelease,
+		Credentials:    creds,
+		AsPid2:         c.AsPid2,
+		Timezone:       hostTimezone(),
+		UserNS:         userMap(userRange),
+		PrivateNetwork: c.PrivateNetwork || c.NetworkVeth,
+		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
+		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 	})
 	if err != nil {
 		return errorf("%v", err)
@@ -175,7 +176,14 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 			return errorf("%v", err), false
 		}
 	}
-	st, err := payload.Start(plan, payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange)})
+	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange)}
+	if c.PrivateNetwork || c.NetworkVeth {
+		spec.ExtraFlag = unix.CLONE_NEWNET
+	}
+	if c.NetworkVeth {
+		spec.Veth = d.Machine
+	}
+	st, err := payload.Start(plan, spec)
 	// The stage's cgroup namespace is rooted in the container's v1
 	// cgroups now; the supervisor goes back to its own.
 	cg.LeaveV1()

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,4 +120,126 @@ func openFDs(t *testing.T) int {
 		t.Skip(err)
 	}
 	return len(ents)
+}
+
+func TestCgroupDirs(t *testing.T) {
+	mountinfo := `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+99 31 0:38 /sub /mnt/elsewhere rw,relatime - cgroup2 cgroup2 rw
+`
+	cgroup := "9:name=systemd:/a\n4:memory:/process_api/x\n0::/b/c\n"
+	got := cgroupDirs(mountinfo, cgroup)
+	want := []string{"/sys/fs/cgroup/systemd/a", "/sys/fs/cgroup/unified/b/c"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("cgroupDirs = %q, want %q", got, want)
+	}
+	pure := "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+	if got := cgroupDirs(pure, "0::/\n"); len(got) != 1 || got[0] != "/sys/fs/cgroup" {
+		t.Errorf("cgroupDirs on a cgroup2 host = %q", got)
+	}
+	if got := cgroupDirs(pure, "0::/../x\n"); len(got) != 0 {
+		t.Errorf("cgroupDirs outside the namespace = %q, want none", got)
+	}
+}
+
+func TestUnescapeMount(t *testing.T) {
+	if got := unescapeMount(`/a\040b\\`); got != `/a b\\` {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestCgroupWatch: only what the run created under the watched names is
+// removed, children first; what was there before stays, and so does
+// everything else.
+func TestCgroupWatch(t *testing.T) {
+	own := t.TempDir()
+	mk := func(p string) {
+		if err := os.MkdirAll(filepath.Join(own, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("payload/init.scope")
+	mk("other")
+	w := watchCgroupsIn([]string{own}, "bench")
+	mk("payload/system.slice/x.service")
+	mk("supervisor")
+	mk("sockspawn-bench")
+	mk("other/new")
+	removed, left := w.cleanup()
+	if len(removed) != 4 || len(left) != 0 {
+		t.Errorf("removed %q, left %q; want 4 removed", removed, left)
+	}
+	for _, p := range []string{"payload/init.scope", "other/new"} {
+		if _, err := os.Stat(filepath.Join(own, p)); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, p := range []string{"payload/system.slice", "supervisor", "sockspawn-bench"} {
+		if _, err := os.Stat(filepath.Join(own, p)); err == nil {
+			t.Errorf("%s is still there", p)
+		}
+	}
+	if b := w.preexisting(); len(b) != 2 {
+		t.Errorf("preexisting = %q, want payload and payload/init.scope", b)
+	}
+}
+
+func TestWriteSocketUnits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "units")
+	if err := writeSocketUnits(dir, "127.0.0.1:18123"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sockets.target.wants", "echo.socket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ListenStream=127.0.0.1:18123\n", "Accept=yes\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("echo.socket lacks %q:\n%s", want, b)
+		}
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "echo@.service"))
+	if err != nil || !strings.Contains(string(b), "ExecStart=/bin/sh -c 'echo hello'\n") || !strings.Contains(string(b), "StandardOutput=socket\n") {
+		t.Errorf("echo@.service: %v\n%s", err, b)
+	}
+}
+
+func TestFirstByte(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	answers := []string{"hello\n", "nope\n"}
+	go func() {
+		for _, a := range answers {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			c.Write([]byte(a))
+			c.Close()
+		}
+	}()
+	d, err := firstByte(l.Addr().String(), 5*time.Second)
+	if err != nil || d < 20*time.Millisecond {
+		t.Errorf("firstByte = %v, %v; want at least 20ms, no error", d, err)
+	}
+	if _, err := firstByte(l.Addr().String(), 5*time.Second); err == nil {
+		t.Error("a wrong answer: no error")
+	}
+}
+
+func TestActivationArgv(t *testing.T) {
+	a := &activation{path: "/usr/bin/systemd-socket-activate", addr: "127.0.0.1:1"}
+	tl := nspawnTool("/usr/bin/systemd-nspawn")
+	got := tl.commandLine(activated, "/u", a.argv("/n")...)
+	want := "/usr/bin/systemd-socket-activate -l 127.0.0.1:1 -E NOTIFY_SOCKET=/n systemd-nspawn -q -D / --volatile=yes -M bench" +
+		" --register=no --keep-unit --link-journal=no --notify-ready=yes -b --console=passive --bind-ro=/u:/etc/systemd/system -- systemd.firstboot=off"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }

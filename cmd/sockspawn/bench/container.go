@@ -19,9 +19,9 @@ import (
 type kind int
 
 const (
-	trivial kind = iota // the bench binary's trivial-init as PID 1
-	boot                // the image's systemd, -b
-	activated           // the image's systemd, -b, behind systemd-socket-activate
+	trivial   kind = iota // the bench binary's trivial-init as PID 1
+	boot                  // the image's systemd, -b
+	activated             // the image's systemd, -b, behind systemd-socket-activate
 )
 
 // machine is the name every measured container gets.

@@ -1,8 +1,9 @@
 // Command bench measures sockspawn against systemd-nspawn on the same
 // image in the same run, alternating between the two, and prints the
-// medians and their ratios next to the targets of issue 2.
+// medians and their ratios next to the targets of issues 2 and 4.
 //
 //	bench [-rounds N] [-tools sockspawn,nspawn] [-sockspawn PATH] [-nspawn PATH]
+//	      [-socket-activate PATH] [-warm N]
 //	bench notify-wait SOCKET KEY [TIMEOUT]
 //	bench trivial-init
 //

@@ -69,6 +69,8 @@ var rows = []row{
 	{"(3) SIGTERM to exit, booted", func(r *results) []float64 { return seconds(r.stop) }, fmtSeconds, 1.0, false},
 	{"(4) supervisor RSS, idle", func(r *results) []float64 { return floats(r.rssKiB) }, fmtMiB, 1.0, false},
 	{"    supervisor wake-ups, idle", func(r *results) []float64 { return floats(r.switches) }, fmtCount, 0, true},
+	{"(5) connect to first byte, cold", func(r *results) []float64 { return seconds(r.cold) }, fmtSeconds, 0.9, false},
+	{"(6) connect to first byte, warm", func(r *results) []float64 { return seconds(r.warm) }, fmtSeconds, 1.0, false},
 }
 
 // verdict says whether ours met the row's target.
@@ -173,10 +175,10 @@ func (b *bench) report(w io.Writer) {
 		if r == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s: exit status after SIGTERM (booted): %s", n, statusText(r.statuses))
-		if f := r.failed[trivial] + r.failed[boot]; f > 0 || r.skip[trivial] || r.skip[boot] {
+		fmt.Fprintf(w, "%s: exit status after SIGTERM: booted %s; activated %s", n, statusText(r.statuses), statusText(r.activatedStatuses))
+		if f := r.failed[trivial] + r.failed[boot] + r.failed[activated]; f > 0 || r.skip[trivial] || r.skip[boot] || r.skip[activated] {
 			fmt.Fprintf(w, "; %d failed runs", f)
-			for _, k := range []kind{trivial, boot} {
+			for _, k := range []kind{trivial, boot, activated} {
 				if r.skip[k] {
 					fmt.Fprintf(w, "; %s not measured to the end", kindName(k))
 				}
@@ -186,9 +188,18 @@ func (b *bench) report(w io.Writer) {
 		if b.o.verbose {
 			fmt.Fprintf(w, "  (1) %s\n  (2) %s\n  (3) %s\n  (4) RSS KiB %v, wake-ups %v, notify datagrams %v\n",
 				durations(r.ready), durations(r.boot), durations(r.stop), r.rssKiB, r.switches, r.notices)
+			fmt.Fprintf(w, "  (5) %s\n  (6) %s (all: %s)\n", durations(r.cold), durations(r.warm), spread(r.warmAll))
 		}
 	}
+	if len(b.kinds) < 3 {
+		fmt.Fprintf(w, "(5) and (6) not measured: %s not found\n", b.o.activate)
+	}
 	fmt.Fprintln(w, "wake-ups: the supervisor's context switches (voluntary and not, all threads) in the idle window")
+	fmt.Fprintf(w, "(5), (6): behind systemd-socket-activate, with echo.socket (Accept=yes) inside; from connect() to\n"+
+		"  the first byte: (5) of the connection that boots the container, (6) the median of %d sequential\n"+
+		"  connections once it has sent READY=1 and %s more have passed (the table: the median of the rounds' medians)\n",
+		b.o.warm, b.o.settle)
+	fmt.Fprint(w, cgroupReport(b.cgRemoved, b.cgLeft, b.cgBefore))
 	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
 }
 
@@ -206,6 +217,17 @@ func statusText(m map[int]int) string {
 		parts = append(parts, fmt.Sprintf("%d (x%d)", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// spread is the minimum, quartiles and maximum of xs, in seconds.
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	q := func(p float64) string { return fmtSeconds(s[int(p*float64(len(s)-1))]) }
+	return fmt.Sprintf("min %s, q1 %s, median %s, q3 %s, max %s of %d", q(0), q(0.25), q(0.5), q(0.75), q(1), len(s))
 }
 
 func durations(ds []time.Duration) string {

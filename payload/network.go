@@ -1,0 +1,42 @@
+package payload
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net"
+)
+
+// Network modes of a container.
+const (
+	NetworkHost    = ""        // the host's network namespace
+	NetworkPrivate = "private" // its own network namespace with only loopback
+	NetworkVeth    = "veth"    // its own network namespace and a veth pair to the host
+)
+
+// ContainerLink is the name of the container's side of the veth pair:
+// systemd-networkd inside runs DHCP and IPv4LL on "host0" by default.
+const ContainerLink = "host0"
+
+// HostLink names the host's side of the veth pair: "ve-" and the machine
+// name, which systemd-networkd on the host serves with DHCP by default.
+// Interface names have at most 15 characters, so a long machine name is
+// shortened and a hash of the whole name keeps two machines apart.
+func HostLink(machine string) string {
+	name := "ve-" + machine
+	if len(name) <= 15 {
+		return name
+	}
+	h := sha256.Sum256([]byte(machine))
+	return fmt.Sprintf("ve-%s-%02x%02x", machine[:6], h[0], h[1])
+}
+
+// LinkMAC returns a stable MAC address for one side of a machine's veth
+// pair, hashed from the machine name, so that DHCP and IPv4LL hand out
+// the same addresses on every boot (the Container Interface recommends
+// it). It is unicast and locally administered.
+func LinkMAC(machine, side string) net.HardwareAddr {
+	h := sha256.Sum256([]byte("sockspawn veth\x00" + machine + "\x00" + side))
+	mac := net.HardwareAddr(h[:6])
+	mac[0] = mac[0]&^0x01 | 0x02
+	return mac
+}
