@@ -75,7 +75,7 @@ Parameters=more
 	}, {
 		name:    "unknown key",
 		text:    "[Container]\nBoot=yes\nNetwork=yes\n",
-		wantErr: `f:3: unknown key "PrivateNetwork" in [Container]`,
+		wantErr: `f:3: unknown key "Network" in [Container]`,
 	}, {
 		name:    "Machine is not a key",
 		text:    "[Container]\nMachine=web\n",
