@@ -11,8 +11,9 @@ type Device struct {
 
 // Symlink is a symbolic link the stage creates in the container.
 type Symlink struct {
-	Path   string `json:"path"`   // absolute path inside the container
-	Target string `json:"target"` // what it points to
+	Path    string `json:"path"`              // absolute path inside the container
+	Target  string `json:"target"`            // what it points to
+	Replace bool   `json:"replace,omitempty"` // replace an existing file or link (never a directory)
 }
 
 // DevNodes returns the device nodes of the container's /dev: exactly the

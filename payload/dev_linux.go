@@ -79,6 +79,11 @@ func symlinkIn(root string, l Symlink) error {
 		return err
 	}
 	defer dir.Close()
+	if l.Replace {
+		if err := unix.Unlinkat(int(dir.Fd()), path.Base(l.Path), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return &os.PathError{Op: "unlink", Path: l.Path, Err: err}
+		}
+	}
 	if err := unix.Symlinkat(l.Target, int(dir.Fd()), path.Base(l.Path)); err != nil && !errors.Is(err, unix.EEXIST) {
 		return &os.PathError{Op: "symlink", Path: l.Path, Err: err}
 	}

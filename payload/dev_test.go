@@ -3,7 +3,6 @@ package payload
 import (
 	"path"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -80,33 +79,49 @@ func TestBaseSymlinks(t *testing.T) {
 		{Path: "/lib", Target: "usr/lib"},
 		{Path: "/lib64", Target: "usr/lib64"},
 	}
-	berlin := append(slices.Clone(merged), Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/Europe/Berlin"})
 	tests := []struct {
-		volatile, timezone string
-		want               []Symlink
+		volatile string
+		want     []Symlink
 	}{
-		{VolatileYes, "", merged},
-		{VolatileYes, "Europe/Berlin", berlin},
-		{VolatileState, "", nil},
-		{VolatileState, "Europe/Berlin", nil},
-		{VolatileNo, "", nil},
-		{VolatileNo, "UTC", nil},
-		{"", "", nil},
+		{VolatileYes, merged},
+		{VolatileState, nil},
+		{VolatileNo, nil},
+		{"", nil},
 	}
 	for _, tt := range tests {
-		if got := baseSymlinks(tt.volatile, tt.timezone); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("baseSymlinks(%q, %q) = %+v, want %+v", tt.volatile, tt.timezone, got, tt.want)
+		if got := baseSymlinks(tt.volatile); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("baseSymlinks(%q) = %+v, want %+v", tt.volatile, got, tt.want)
 		}
 	}
-	// Relative targets: they resolve inside the container whatever root
-	// the stage builds on.
-	for _, l := range berlin {
-		if strings.HasPrefix(l.Target, "/") {
-			t.Errorf("%s -> %s: absolute target", l.Path, l.Target)
+}
+
+func TestLocaltimeLink(t *testing.T) {
+	berlin := Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/Europe/Berlin"}
+	replace := berlin
+	replace.Replace = true
+	tests := []struct {
+		volatile, mode, zone string
+		want                 []Symlink
+	}{
+		{VolatileYes, "", "Europe/Berlin", []Symlink{berlin}},
+		{VolatileYes, TimezoneAuto, "Europe/Berlin", []Symlink{berlin}},
+		{VolatileYes, TimezoneOff, "Europe/Berlin", nil},
+		{VolatileYes, "", "", nil},
+		{VolatileNo, TimezoneAuto, "Europe/Berlin", nil},
+		{VolatileNo, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
+		{VolatileYes, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
+		{VolatileState, TimezoneSymlink, "Europe/Berlin", nil},
+	}
+	for _, tt := range tests {
+		got := localtimeLink(Options{Volatile: tt.volatile, TimezoneMode: tt.mode, Timezone: tt.zone})
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("localtimeLink(volatile=%s, %q, %q) = %+v, want %+v", tt.volatile, tt.mode, tt.zone, got, tt.want)
 		}
-		if got := path.Join(path.Dir(l.Path), l.Target); !strings.HasPrefix(got, "/usr/") {
-			t.Errorf("%s -> %s resolves to %s, outside /usr", l.Path, l.Target, got)
-		}
+	}
+	// Relative: it resolves inside the container whatever root the stage
+	// builds on, and lands in the image's zoneinfo.
+	if got := path.Join(path.Dir(berlin.Path), berlin.Target); !strings.HasPrefix(berlin.Target, "../") || !strings.HasPrefix(got, "/usr/share/zoneinfo/") {
+		t.Errorf("%s -> %s resolves to %s", berlin.Path, berlin.Target, got)
 	}
 }
 
@@ -136,7 +151,7 @@ func TestPlanSymlinksAndDirs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := append(baseSymlinks(v, tz), DevSymlinks()...)
+			want := append(append(baseSymlinks(v), localtimeLink(o)...), DevSymlinks()...)
 			if !reflect.DeepEqual(p.Symlinks, want) {
 				t.Errorf("volatile=%s timezone=%q: Symlinks = %+v, want %+v", v, tz, p.Symlinks, want)
 			}

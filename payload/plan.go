@@ -55,7 +55,8 @@ type Options struct {
 	UserNS         *IDMap      // run in a user namespace with this mapping (nil: none)
 	KeepCaps       []int       // --capability: kept although dropped by default
 	DropCaps       []int       // --drop-capability: dropped in addition
-	Timezone       string      // host time zone name ("Europe/Berlin") for a volatile root's /etc/localtime
+	Timezone       string      // host time zone name ("Europe/Berlin") for /etc/localtime
+	TimezoneMode   string      // --timezone: "auto" (""), "symlink" or "off"
 	PrivateNetwork bool        // the container has its own network namespace
 }
 
@@ -128,7 +129,7 @@ func NewPlan(o Options) (Plan, error) {
 		RunHost:   NewRunHost(o.UUID, o.OSRelease, o.Credentials),
 		AsPid2:    o.AsPid2,
 		Devices:   DevNodes(),
-		Symlinks:  append(baseSymlinks(o.Volatile, o.Timezone), DevSymlinks()...),
+		Symlinks:  append(append(baseSymlinks(o.Volatile), localtimeLink(o)...), DevSymlinks()...),
 		Dirs:      baseDirs(o.Volatile),
 		Loopback:  o.PrivateNetwork,
 		UserNS:    o.UserNS != nil,
@@ -167,23 +168,47 @@ func planCaps(o Options) []int {
 }
 
 // baseSymlinks are the merged-/usr links a volatile root needs, since only
-// /usr comes from the image (systemd's base-filesystem makes the same), and
-// /etc/localtime pointing at the host's time zone in the image's zoneinfo,
-// relative, as the Container Interface suggests.
-func baseSymlinks(volatile, timezone string) []Symlink {
+// /usr comes from the image (systemd's base-filesystem makes the same).
+func baseSymlinks(volatile string) []Symlink {
 	if volatile != VolatileYes {
 		return nil
 	}
-	links := []Symlink{
+	return []Symlink{
 		{Path: "/bin", Target: "usr/bin"},
 		{Path: "/sbin", Target: "usr/sbin"},
 		{Path: "/lib", Target: "usr/lib"},
 		{Path: "/lib64", Target: "usr/lib64"},
 	}
-	if timezone != "" {
-		links = append(links, Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/" + timezone})
+}
+
+// Time zone modes (--timezone).
+const (
+	TimezoneAuto    = "auto"    // a volatile root gets the host's zone; an image keeps its own
+	TimezoneSymlink = "symlink" // /etc/localtime becomes a link to the host's zone, in the image too
+	TimezoneOff     = "off"     // leave /etc/localtime alone
+)
+
+// localtimeLink is /etc/localtime pointing at the host's time zone in the
+// image's zoneinfo, relative, as the Container Interface suggests.
+func localtimeLink(o Options) []Symlink {
+	if o.Timezone == "" {
+		return nil
 	}
-	return links
+	link := Symlink{Path: "/etc/localtime", Target: "../usr/share/zoneinfo/" + o.Timezone}
+	switch o.TimezoneMode {
+	case TimezoneOff:
+		return nil
+	case TimezoneSymlink:
+		if o.Volatile == VolatileState {
+			return nil // the image is read-only
+		}
+		link.Replace = true
+		return []Symlink{link}
+	}
+	if o.Volatile != VolatileYes {
+		return nil
+	}
+	return []Symlink{link}
 }
 
 // baseDirs are the top-level directories an empty volatile root needs

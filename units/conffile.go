@@ -89,6 +89,10 @@ var configKeys = map[string]configKey{
 		c.Listen = append(c.Listen, l)
 		return err
 	}, func(c *Config) { c.Listen = nil }},
+	"Timezone": {"Timezone", func(c *Config, v string) (err error) {
+		c.Timezone, err = ParseTimezone(v)
+		return err
+	}, func(c *Config) { c.Timezone = "" }},
 	"PrivateNetwork": {"PrivateNetwork", func(c *Config, v string) (err error) {
 		c.PrivateNetwork, err = ParseBool(v)
 		return err

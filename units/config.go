@@ -62,6 +62,7 @@ type Config struct {
 	Args        []string // positional arguments: init arguments with -b, else the command
 	Quiet       bool     // -q: no informational messages
 
+	Timezone         string   // --timezone=: "", "auto", "symlink" or "off"
 	PrivateNetwork   bool     // --private-network: own network namespace, loopback only
 	NetworkVeth      bool     // -n/--network-veth: own network namespace and a veth pair
 	Register         *bool    // --register=: nil means "if systemd-machined is there"

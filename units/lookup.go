@@ -91,7 +91,7 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth",
+	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -137,6 +137,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.PrivateUsers = flags.PrivateUsers
 		case "Register":
 			c.Register = flags.Register
+		case "Timezone":
+			c.Timezone = flags.Timezone
 		case "PrivateNetwork":
 			c.PrivateNetwork = flags.PrivateNetwork
 		case "NetworkVeth":

@@ -210,3 +210,15 @@ func ParsePrivateUsers(s string) (UserRange, error) {
 	}
 	return UserRange{Enabled: true, Base: uint32(b), Size: uint32(n)}, nil
 }
+
+// ParseTimezone parses a --timezone= / Timezone= mode: auto, symlink or
+// off. nspawn's copy, bind and delete are refused as not supported.
+func ParseTimezone(s string) (string, error) {
+	switch s {
+	case "auto", "symlink", "off":
+		return s, nil
+	case "copy", "bind", "delete":
+		return "", invalid("", s, "not supported by sockspawn (use symlink, auto or off)")
+	}
+	return "", invalid("", s, "want auto, symlink or off")
+}

@@ -60,6 +60,12 @@ func options() []option {
 				c.Volatile = m
 				return err
 			}},
+		{long: "timezone", field: "Timezone", arg: requiredArg, meta: "MODE", section: "Image",
+			help: "How the container's /etc/localtime follows the host's time zone, as a relative symlink into the image's zoneinfo (the Container Interface's suggestion). auto (the default): only on a volatile root, which has no /etc of its own. symlink: also in the image, replacing what is there (not with --volatile=state, where the image is read-only). off: leave it alone.",
+			set: func(c *units.Config, v string) (err error) {
+				c.Timezone, err = units.ParseTimezone(v)
+				return err
+			}},
 		{short: 'b', long: "boot", field: "Boot", section: "Execution",
 			help: "Boot the image's init (/usr/lib/systemd/systemd, /lib/systemd/systemd or /sbin/init, the first that exists) as PID 1. The arguments after the options are passed to it.",
 			set:  func(c *units.Config, _ string) error { c.Boot = true; return nil }},

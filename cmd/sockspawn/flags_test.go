@@ -353,7 +353,7 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"directory": "/img", "machine": "web", "hostname": "www", "uuid": "0123abcd456789ef0123456789abcdef",
 		"volatile": "state", "setenv": "A=1", "notify-ready": "yes", "bind": "/a", "bind-ro": "/b",
 		"set-credential": "a:b", "load-credential": "c:/d", "console": "pipe", "listen": "8080",
-		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no",
+		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no", "timezone": "off",
 	}
 	for _, o := range options() {
 		if o.long == "help" || o.long == "version" {

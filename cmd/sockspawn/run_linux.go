@@ -114,6 +114,7 @@ func runConfig(c units.Config) int {
 		Credentials:    creds,
 		AsPid2:         c.AsPid2,
 		Timezone:       hostTimezone(),
+		TimezoneMode:   c.Timezone,
 		UserNS:         userMap(userRange),
 		PrivateNetwork: c.PrivateNetwork || c.NetworkVeth,
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
