@@ -65,7 +65,10 @@ func callMachined(method string, args ...any) error {
 	call := conn.Object(machinedName, machinedPath).CallWithContext(ctx, machinedIface+"."+method, 0, args...)
 	if call.Err != nil {
 		var de godbus.Error
-		if errors.As(call.Err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+		// Not installed, not running, or masked by the administrator:
+		// all mean "no machined here".
+		if errors.As(call.Err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+			de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner" || de.Name == "org.freedesktop.systemd1.UnitMasked") {
 			return ErrNoMachined
 		}
 		return fmt.Errorf("machined %s: %w", method, call.Err)

@@ -27,11 +27,14 @@ type hostBusMonitor struct {
 
 // hostBusMessage is one message as `busctl monitor --json=short` prints it.
 type hostBusMessage struct {
-	Type      string `json:"type"` // method_call, signal, error, ...
-	Sender    string `json:"sender"`
-	Member    string `json:"member"`
-	ErrorName string `json:"error_name"`
-	Payload   struct {
+	Type        string `json:"type"` // method_call, signal, error, ...
+	Sender      string `json:"sender"`
+	Destination string `json:"destination"`
+	Cookie      uint64 `json:"cookie"`
+	ReplyCookie uint64 `json:"reply_cookie"`
+	Member      string `json:"member"`
+	ErrorName   string `json:"error_name"`
+	Payload     struct {
 		Type string            `json:"type"`
 		Data []json.RawMessage `json:"data"`
 	} `json:"payload"`
@@ -121,12 +124,17 @@ func (mon *hostBusMonitor) Find(typ, member, arg0 string) []hostBusMessage {
 	return found
 }
 
-// Errors returns machined's error replies.
-func (mon *hostBusMonitor) Errors() []hostBusMessage {
+// Refused returns machined's error replies to the calls of member with
+// first argument arg0 (sockspawn's RegisterMachine or UnregisterMachine;
+// machinectl's own queries may fail, as GetMachineAddresses does for a
+// machine without a network of its own).
+func (mon *hostBusMonitor) Refused(member, arg0 string) []hostBusMessage {
 	var found []hostBusMessage
-	for _, m := range mon.Messages() {
-		if m.Type == "error" {
-			found = append(found, m)
+	for _, call := range mon.Find("method_call", member, arg0) {
+		for _, m := range mon.Messages() {
+			if m.Type == "error" && m.Destination == call.Sender && m.ReplyCookie == call.Cookie {
+				found = append(found, m)
+			}
 		}
 	}
 	return found
