@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Cgroup struct {
 	Supervisor string // the supervisor's child cgroup when delegated, else ""
 	Delegated  bool
 	dir        *os.File
+	detached   *os.File      // a private cgroup2 mount on a host without one
 	v1         []V1Hierarchy // v1 hierarchies the supervisor entered
 	v1Dirs     []string      // the container's cgroups in them
 }
@@ -72,9 +74,18 @@ func PayloadCgroup(own, machine string, delegated bool) (payloadCG, supervisorCG
 // the supervisor into its own child). warn is told once when the
 // supervisor is not in a delegated cgroup.
 func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
+	var detached *os.File
 	mnt, err := UnifiedMount()
 	if err != nil {
-		return nil, err
+		// A host with cgroup v1 alone: the cgroup2 hierarchy exists all
+		// the same, unmounted. A detached mount of it (fsmount: nothing
+		// appears in any mount table) lets the container start in a
+		// cgroup2 cgroup of its own, where its device program applies and
+		// where its cgroup namespace is rooted.
+		if detached, err = detachedCgroup2(); err != nil {
+			return nil, err
+		}
+		mnt = "/proc/self/fd/" + strconv.Itoa(int(detached.Fd()))
 	}
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -84,7 +95,7 @@ func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cgroup{Mount: mnt, Own: own, Delegated: isDelegated(path.Join(mnt, own))}
+	c := &Cgroup{Mount: mnt, Own: own, Delegated: isDelegated(path.Join(mnt, own)), detached: detached}
 	c.Payload, c.Supervisor = PayloadCgroup(own, machine, c.Delegated)
 	if !c.Delegated && warn != nil {
 		warn(fmt.Sprintf("not in a delegated cgroup (no unit with Delegate=yes); the container runs in %s", c.Payload))
@@ -142,6 +153,35 @@ func mkdirCgroup(p string) error {
 func populated(p string) bool {
 	b, err := os.ReadFile(path.Join(p, "cgroup.events"))
 	return err == nil && bytes.Contains(b, []byte("populated 1"))
+}
+
+// detachedCgroup2 mounts the cgroup2 hierarchy without attaching it
+// anywhere and returns the mount's fd.
+func detachedCgroup2() (*os.File, error) {
+	fsfd, err := unix.Fsopen("cgroup2", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("no cgroup2 hierarchy mounted, and fsopen(cgroup2) failed: %w", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, os.NewSyscallError("fsconfig(cgroup2, FSCONFIG_CMD_CREATE)", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fsmount(cgroup2)", err)
+	}
+	return os.NewFile(uintptr(mfd), "cgroup2"), nil
+}
+
+// DevicesV1 is the container's cgroup in the v1 devices hierarchy, or ""
+// when the host has none (or it is read-only).
+func (c *Cgroup) DevicesV1() string {
+	for _, d := range c.v1Dirs {
+		if fileExists(path.Join(d, "devices.allow")) {
+			return d
+		}
+	}
+	return ""
 }
 
 // enableControllers enables in dir's subtree every controller dir has.
@@ -216,6 +256,10 @@ func (c *Cgroup) Remove() error {
 		if err := removeTree(path.Join(c.Mount, c.Supervisor)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.detached != nil {
+		c.detached.Close()
+		c.detached = nil
 	}
 	return errors.Join(errs...)
 }

@@ -156,11 +156,19 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 			warn(err.Error())
 		}
 	}()
-	policy, err := devices.Attach(filepath.Join(cg.Mount, cg.Payload), deviceRules(c.Binds))
+	rules := deviceRules(c.Binds)
+	policy, err := devices.Attach(filepath.Join(cg.Mount, cg.Payload), rules)
 	if err != nil {
 		return errorf("device policy: %v", err), false
 	}
 	defer policy.Close()
+	// Where the host has the v1 devices controller, it enforces the same
+	// list (on a host with cgroup v1 alone, it is what a v1 tool reads).
+	if dir := cg.DevicesV1(); dir != "" {
+		if err := devices.AttachV1(dir, rules); err != nil {
+			return errorf("device policy (cgroup v1): %v", err), false
+		}
+	}
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
