@@ -35,6 +35,21 @@ func SetupVeth(machine string, pid int) (remove func(), err error) {
 	return remove, nil
 }
 
+// RemoveVeth deletes the machine's veth pair if it is still there. The
+// kernel deletes it with the container's network namespace, but only
+// some time after the container ended; the supervisor removes it at once
+// so that nothing of the container outlives sockspawn.
+func RemoveVeth(machine string) error {
+	l, err := netlink.LinkByName(HostLink(machine))
+	if err != nil {
+		return nil // gone already
+	}
+	if err := netlink.LinkDel(l); err != nil {
+		return fmt.Errorf("delete %s: %w", HostLink(machine), err)
+	}
+	return nil
+}
+
 // loopbackUp brings up "lo" in the stage's own network namespace.
 func loopbackUp() error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)

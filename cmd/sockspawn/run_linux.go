@@ -205,6 +205,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		sockets.close()
 	}
 	status, stopped := supervise(st, d, c, stop)
+	if c.NetworkVeth {
+		if err := payload.RemoveVeth(d.Machine); err != nil {
+			warn(err.Error())
+		}
+	}
 	return status, sockets.own && !stopped && st.Execed()
 }
 
