@@ -119,7 +119,7 @@ func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
 		// inside can use them for its own units.
 		enableControllers(path.Join(mnt, own))
 	}
-	if err := c.enterV1(strings.TrimPrefix(c.Payload, own)); err != nil {
+	if err := c.makeV1(strings.TrimPrefix(c.Payload, own)); err != nil {
 		c.LeaveV1()
 		c.Remove()
 		return nil, err

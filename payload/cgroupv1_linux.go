@@ -103,11 +103,11 @@ func unescapeMountPath(p string) string {
 	return b.String()
 }
 
-// enterV1 makes the container's cgroup (rel below the supervisor's own) in
-// every writable v1 hierarchy and moves the supervisor into it. Read-only
-// hierarchies (as inside another container) are left alone: nothing there
-// can be written, and a fresh mount cannot reach above them.
-func (c *Cgroup) enterV1(rel string) error {
+// makeV1 makes the container's cgroup (rel below the supervisor's own) in
+// every writable v1 hierarchy. Read-only hierarchies (as inside another
+// container) are left alone: nothing there can be written, and a fresh
+// mount cannot reach above them.
+func (c *Cgroup) makeV1(rel string) error {
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return err
@@ -135,8 +135,18 @@ func (c *Cgroup) enterV1(rel string) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// EnterV1 moves the supervisor into the container's v1 cgroups, where it
+// must stand while it clones the stage. Each move waits for an RCU grace
+// period in the kernel (cgroup_threadgroup_rwsem), some 10 ms in all: the
+// caller may do other work meanwhile.
+func (c *Cgroup) EnterV1() error {
+	for i, dir := range c.v1Dirs {
 		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
-			return fmt.Errorf("cgroup v1 %s: move into %s: %w", h.Mount, dir, err)
+			return fmt.Errorf("cgroup v1 %s: move into %s: %w", c.v1[i].Mount, dir, err)
 		}
 	}
 	return nil

@@ -26,6 +26,9 @@ type StageSpec struct {
 	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
 	UserNS    *IDMap  // a user namespace with this mapping, or nil
 	Veth      string  // machine name: give it a veth pair (needs CLONE_NEWNET in ExtraFlag)
+	// BeforeClone, if set, is waited for right before the clone, after
+	// the slow preparations (the memfd copy) that can overlap with it.
+	BeforeClone func() error
 }
 
 // StageCmd builds the command that starts the init stage. It is a pure
@@ -103,6 +106,12 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	defer unix.Close(high)
 	spec.Exe = fmt.Sprintf("/proc/self/fd/%d", high)
 	spec.Sync = child
+	if spec.BeforeClone != nil {
+		if err := spec.BeforeClone(); err != nil {
+			parent.Close()
+			return nil, err
+		}
+	}
 	pidfd := -1
 	cmd := StageCmd(spec, &pidfd)
 	if err := cmd.Start(); err != nil {
@@ -262,6 +271,31 @@ func fileFDs(fs []*os.File) []int {
 	return fds
 }
 
+// copyInKernel copies src to dst with sendfile(2), without passing the
+// bytes through user space (copy_file_range refuses to cross from the
+// binary's file system to the memfd's).
+func copyInKernel(dst, src *os.File) error {
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	left := st.Size()
+	for left > 0 {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, int(min(left, 1<<30)))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("sendfile", err)
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		left -= int64(n)
+	}
+	return nil
+}
+
 // sealedSelf returns a sealed memfd copy of the running executable: the
 // stage is executed from it so that a process in the container can never
 // reach, let alone overwrite, the host's sockspawn binary through
@@ -277,7 +311,7 @@ func sealedSelf() (*os.File, error) {
 		return nil, os.NewSyscallError("memfd_create", err)
 	}
 	mem := os.NewFile(uintptr(fd), "memfd:sockspawn-stage")
-	if _, err := io.Copy(mem, src); err != nil {
+	if err := copyInKernel(mem, src); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("copy own executable to memfd: %w", err)
 	}

@@ -192,10 +192,22 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if c.NetworkVeth {
 		spec.Veth = d.Machine
 	}
+	// The moves into the v1 cgroups wait on the kernel; the memfd copy
+	// of Start runs meanwhile.
+	entered := make(chan error, 1)
+	go func() { entered <- cg.EnterV1() }()
+	moved := false
+	spec.BeforeClone = func() error { moved = true; return <-entered }
 	st, err := payload.Start(plan, spec)
+	if !moved {
+		<-entered
+	}
 	// The stage's cgroup namespace is rooted in the container's v1
-	// cgroups now; the supervisor goes back to its own.
-	cg.LeaveV1()
+	// cgroups now; the supervisor goes back to its own, off the path to
+	// READY=1 (cg.Remove waits for it).
+	left := make(chan struct{})
+	go func() { cg.LeaveV1(); close(left) }()
+	defer func() { <-left }()
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false
 	}
