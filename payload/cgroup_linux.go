@@ -120,13 +120,11 @@ func SetupCgroup(machine string, warn func(string)) (*Cgroup, error) {
 		enableControllers(path.Join(mnt, own))
 	}
 	if err := c.makeV1(strings.TrimPrefix(c.Payload, own)); err != nil {
-		c.LeaveV1()
 		c.Remove()
 		return nil, err
 	}
 	fd, err := unix.Open(path.Join(mnt, c.Payload), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		c.LeaveV1()
 		c.Remove()
 		return nil, &os.PathError{Op: "open", Path: path.Join(mnt, c.Payload), Err: err}
 	}
@@ -245,7 +243,6 @@ func (c *Cgroup) Remove() error {
 	if err := removeTree(path.Join(c.Mount, c.Payload)); err != nil {
 		errs = append(errs, err)
 	}
-	c.LeaveV1()
 	for _, d := range c.v1Dirs {
 		if err := removeTree(d); err != nil {
 			errs = append(errs, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -17,8 +18,8 @@ import (
 // process is in each: left at the host's root, root inside could mount a
 // v1 hierarchy afresh and write its release_agent (CVE-2022-0492). So the
 // container also gets a cgroup of its own in every v1 hierarchy, made the
-// same way as in cgroup2, and the supervisor stands in it while it clones
-// the stage, so that the namespace is rooted there.
+// same way as in cgroup2; the supervisor moves the stage there and only
+// then does the stage make its cgroup namespace (StageSpec.LateCgroupNS).
 
 // V1Hierarchy is one mounted cgroup v1 hierarchy and the supervisor's
 // cgroup in it.
@@ -139,28 +140,44 @@ func (c *Cgroup) makeV1(rel string) error {
 	return nil
 }
 
-// EnterV1 moves the supervisor into the container's v1 cgroups, where it
-// must stand while it clones the stage. Each move waits for an RCU grace
-// period in the kernel (cgroup_threadgroup_rwsem), some 10 ms in all: the
-// caller may do other work meanwhile.
-func (c *Cgroup) EnterV1() error {
+// HasV1 reports whether the container has cgroups in v1 hierarchies.
+func (c *Cgroup) HasV1() bool { return len(c.v1Dirs) > 0 }
+
+// MoveV1 moves process pid (the stage, with all its threads) into the
+// container's v1 cgroups.
+func (c *Cgroup) MoveV1(pid int) error {
 	for i, dir := range c.v1Dirs {
-		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
-			return fmt.Errorf("cgroup v1 %s: move into %s: %w", c.v1[i].Mount, dir, err)
+		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("cgroup v1 %s: move the container into %s: %w", c.v1[i].Mount, dir, err)
 		}
 	}
 	return nil
 }
 
-// LeaveV1 moves the supervisor back to its own v1 cgroups once the stage
-// has been cloned (its cgroup namespace stays rooted where it was born).
-func (c *Cgroup) LeaveV1() {
-	for _, h := range c.v1 {
-		_ = os.WriteFile(path.Join(h.Mount, h.Own, "cgroup.procs"), []byte("0"), 0)
-	}
-}
-
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// WarmMigration starts, in the background, what makes the first move of a
+// process between v1 cgroups slow: the kernel's cgroup_threadgroup_rwsem
+// waits for an RCU grace period (~12 ms here) when a writer takes it
+// after a quiet spell, and stays cheap for writers that follow within
+// about one more. A move of the supervisor into the cgroup it is already
+// in takes the lock and changes nothing; by the time the stage is moved
+// into the container's v1 cgroups, the wait is over. Without v1
+// hierarchies it does nothing.
+func WarmMigration() {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	pc, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return
+	}
+	for _, h := range V1Hierarchies(mi, pc) {
+		go func() { _ = os.WriteFile(path.Join(h.Mount, h.Own, "cgroup.procs"), []byte("0"), 0) }()
+		return
+	}
 }

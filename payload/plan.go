@@ -78,7 +78,11 @@ type Plan struct {
 	DropCaps  []int     `json:"drop_caps"`
 	Dirs      []string  `json:"dirs,omitempty"`     // directories made once everything is mounted
 	Loopback  bool      `json:"loopback,omitempty"` // bring up lo: the container has its own network namespace
-	UserNS    bool      `json:"userns,omitempty"`   // the stage runs in a user namespace: no mknod, no sysfs
+	// LateCgroupNS: the supervisor moves the stage into the container's
+	// cgroup v1 cgroups after the clone; the stage waits for that and
+	// then makes its cgroup namespace (see StageSpec.LateCgroupNS).
+	LateCgroupNS bool `json:"late_cgroupns,omitempty"`
+	UserNS       bool `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
 
 	trees []*os.File // idmapped trees from the supervisor, one per SourceIDMap mount, in order
 }

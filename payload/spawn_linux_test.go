@@ -136,3 +136,20 @@ func TestNamespacesConstant(t *testing.T) {
 		t.Errorf("Namespaces includes NEWNET or NEWUSER; those are per container (ExtraFlag)")
 	}
 }
+
+// With LateCgroupNS the stage is cloned into every namespace but the
+// cgroup one, which it makes itself once moved into its v1 cgroups.
+func TestCloneFlagsLateCgroupNS(t *testing.T) {
+	early := cloneFlags(StageSpec{})
+	late := cloneFlags(StageSpec{LateCgroupNS: true, ExtraFlag: unix.CLONE_NEWNET})
+	if early&unix.CLONE_NEWCGROUP == 0 {
+		t.Errorf("clone flags %#x lack CLONE_NEWCGROUP", early)
+	}
+	if late&unix.CLONE_NEWCGROUP != 0 {
+		t.Errorf("with LateCgroupNS, clone flags %#x still have CLONE_NEWCGROUP", late)
+	}
+	want := uintptr(Namespaces&^unix.CLONE_NEWCGROUP) | unix.CLONE_NEWNET
+	if late != want {
+		t.Errorf("with LateCgroupNS, clone flags %#x, want %#x", late, want)
+	}
+}

@@ -62,6 +62,11 @@ func runStage(sync *os.File) error {
 	}
 	var lastPID *os.File
 	for _, mt := range p.Mounts {
+		if mt.FSType == "cgroup2" && p.LateCgroupNS {
+			if err := lateCgroupNS(sync); err != nil {
+				return fail("cgroup namespace", err)
+			}
+		}
 		if err := doMount(p, mt); err != nil {
 			return fail("mount "+mt.Target, err)
 		}
@@ -235,6 +240,23 @@ func doMount(p *Plan, m Mount) error {
 		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: m.Target, Err: err}
 		}
+	}
+	return nil
+}
+
+// lateCgroupNS waits until the supervisor has moved the stage into the
+// container's cgroups, then makes the cgroup namespace, rooted there. The
+// stage runs on one locked thread, the one that mounts cgroup2 and execs.
+func lateCgroupNS(sync *os.File) error {
+	m, _, err := recvMsg(sync)
+	if err != nil {
+		return err
+	}
+	if m.Type != "cgroups" {
+		return fmt.Errorf("unexpected message %q while waiting for the cgroups", m.Type)
+	}
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return os.NewSyscallError("unshare(CLONE_NEWCGROUP)", err)
 	}
 	return nil
 }

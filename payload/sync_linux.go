@@ -14,6 +14,7 @@ import (
 // carrying fds:
 //
 //	supervisor -> stage   {"type":"plan","plan":...}
+//	supervisor -> stage   {"type":"cgroups"}        with LateCgroupNS, once the stage is in its v1 cgroups
 //	stage -> supervisor   {"type":"fds"}            + [notify socket, console master, console peer]
 //	stage -> supervisor   {"type":"exec"}           just before execve
 //	stage -> supervisor   {"type":"error","step":"...","error":"..."}

@@ -40,6 +40,7 @@ func runConfig(c units.Config) int {
 			return errorf("%v", err)
 		}
 	}
+	payload.WarmMigration()
 	d, err := decide(c, isTerminal(os.Stdin), payload.FindInit)
 	if err != nil {
 		return errorf("%v", err)
@@ -54,6 +55,7 @@ func runConfig(c units.Config) int {
 	}
 	defer sockets.close()
 	osRelease := hostOSRelease()
+	trace("gathered credentials, sockets, os-release")
 
 	// From here on things are created; each is undone on the way out.
 	rt, err := acquireRuntime(d.Machine)
@@ -61,6 +63,7 @@ func runConfig(c units.Config) int {
 		return errorf("%v", err)
 	}
 	defer rt.release()
+	trace("runtime directory locked")
 	said := map[string]bool{} // each message once, however often the container boots
 	warn := func(s string) {
 		if !c.Quiet && !said[s] {
@@ -151,6 +154,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if err != nil {
 		return errorf("cgroup: %v", err), false
 	}
+	trace("cgroups made")
 	defer func() {
 		if err := cg.Remove(); err != nil {
 			warn(err.Error())
@@ -162,6 +166,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		return errorf("device policy: %v", err), false
 	}
 	defer policy.Close()
+	trace("device program attached")
 	// Where the host has the v1 devices controller, it enforces the same
 	// list (on a host with cgroup v1 alone, it is what a v1 tool reads).
 	if dir := cg.DevicesV1(); dir != "" {
@@ -192,22 +197,12 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if c.NetworkVeth {
 		spec.Veth = d.Machine
 	}
-	// The moves into the v1 cgroups wait on the kernel; the memfd copy
-	// of Start runs meanwhile.
-	entered := make(chan error, 1)
-	go func() { entered <- cg.EnterV1() }()
-	moved := false
-	spec.BeforeClone = func() error { moved = true; return <-entered }
-	st, err := payload.Start(plan, spec)
-	if !moved {
-		<-entered
+	if cg.HasV1() {
+		spec.LateCgroupNS = true
+		spec.AfterClone = cg.MoveV1
 	}
-	// The stage's cgroup namespace is rooted in the container's v1
-	// cgroups now; the supervisor goes back to its own, off the path to
-	// READY=1 (cg.Remove waits for it).
-	left := make(chan struct{})
-	go func() { cg.LeaveV1(); close(left) }()
-	defer func() { <-left }()
+	st, err := payload.Start(plan, spec)
+	trace("stage started, plan handed over")
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false
 	}

@@ -46,6 +46,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		_ = st.Cmd.Wait()
 		return errorf("%s: %v", d.Machine, err), false
 	}
+	trace("payload executed")
 	if err := register(d, c, pid); err != nil {
 		kill()
 		_ = st.Cmd.Wait()
@@ -95,6 +96,9 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			// so from an init READY=1 counts as the same announcement.
 			if m.SignalsLevel2 || (c.Boot && m.Ready) {
 				act(sd.Level2(time.Now()))
+			}
+			if m.Ready {
+				trace("READY=1 from the container")
 			}
 			if m.Ready && !d.NotifyReady {
 				m.Ready = false // already told the host
