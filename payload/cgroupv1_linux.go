@@ -158,26 +158,3 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
-
-// WarmMigration starts, in the background, what makes the first move of a
-// process between v1 cgroups slow: the kernel's cgroup_threadgroup_rwsem
-// waits for an RCU grace period (~12 ms here) when a writer takes it
-// after a quiet spell, and stays cheap for writers that follow within
-// about one more. A move of the supervisor into the cgroup it is already
-// in takes the lock and changes nothing; by the time the stage is moved
-// into the container's v1 cgroups, the wait is over. Without v1
-// hierarchies it does nothing.
-func WarmMigration() {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
-	pc, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return
-	}
-	for _, h := range V1Hierarchies(mi, pc) {
-		go func() { _ = os.WriteFile(path.Join(h.Mount, h.Own, "cgroup.procs"), []byte("0"), 0) }()
-		return
-	}
-}

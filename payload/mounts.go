@@ -89,7 +89,6 @@ func Mounts(o Options) []Mount {
 	}
 	ms = append(ms,
 		sys,
-		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags},
 		Mount{Target: "/sys/fs/selinux", Source: "/sys/fs/selinux", SourceIn: SourceHost, ReadOnly: true, Optional: true},
 		// Firmware tables (ACPI, EFI variables, DMI) are the host's and
 		// none of the container's business; systemd does not need them.
@@ -115,6 +114,10 @@ func Mounts(o Options) []Mount {
 	// cannot hide it; binds inside it are refused by NewPlan.
 	ms = append(ms,
 		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true},
-		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true})
+		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true},
+		// Last: with a late cgroup namespace (StageSpec.LateCgroupNS) the
+		// stage waits here until it is in its v1 cgroups, and everything
+		// above is done meanwhile.
+		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags})
 	return ms
 }

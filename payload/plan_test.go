@@ -238,12 +238,14 @@ func TestMountOrder(t *testing.T) {
 			// credentials (so that a bind on /run cannot hide them), in
 			// the order given.
 			n := len(ms)
-			if ms[n-4].Target != "/srv/a" || ms[n-3].Target != "/opt/b" ||
-				ms[n-2].Target != RunHostDir || ms[n-1].Target != CredentialsDir {
+			// ... and /sys/fs/cgroup, the very last (the stage may wait
+			// for its cgroups there).
+			if ms[n-5].Target != "/srv/a" || ms[n-4].Target != "/opt/b" ||
+				ms[n-3].Target != RunHostDir || ms[n-2].Target != CredentialsDir || ms[n-1].Target != "/sys/fs/cgroup" {
 				t.Errorf("user binds are not last before /run/host, in order: %q", mountTargets(ms))
 			}
 			// No default mount hides an earlier one.
-			defaults := append(append([]Mount(nil), ms[:n-4]...), ms[n-2:]...)
+			defaults := append(append([]Mount(nil), ms[:n-5]...), ms[n-3:]...)
 			for i := 0; i < len(defaults); i++ {
 				for j := i + 1; j < len(defaults); j++ {
 					if covers(defaults[j].Target, defaults[i].Target) {
@@ -274,7 +276,7 @@ func TestMountsUserBinds(t *testing.T) {
 	}
 	ms := planMounts(t, func(o *Options) { o.Binds = binds })
 	// The binds come right before /run/host and its credentials.
-	got := ms[len(ms)-2-len(binds) : len(ms)-2]
+	got := ms[len(ms)-3-len(binds) : len(ms)-3]
 	for i, b := range binds {
 		want := Mount{Target: b.Target, Source: b.Source, SourceIn: SourceHost, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true}
 		if !reflect.DeepEqual(got[i], want) {
@@ -319,7 +321,7 @@ func TestMountsTmpfsLeftOutUnderUserBind(t *testing.T) {
 				}
 			}
 			// The bind is the last mount before /run/host and its credentials.
-			last := ms[len(ms)-3]
+			last := ms[len(ms)-4]
 			if last.Target != tt.bind || last.Source != "/host"+tt.bind {
 				t.Errorf("user bind is not the last mount before /run/host: %+v", last)
 			}

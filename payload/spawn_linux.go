@@ -159,13 +159,19 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		return nil, err
 	}
 	if spec.LateCgroupNS {
+		err := error(nil)
 		if spec.AfterClone != nil {
-			if err := spec.AfterClone(cmd.Process.Pid); err != nil {
-				st.abort()
-				return nil, err
-			}
+			err = spec.AfterClone(cmd.Process.Pid)
 		}
-		if err := sendMsg(parent, syncMsg{Type: "cgroups"}); err != nil {
+		if err == nil {
+			err = sendMsg(parent, syncMsg{Type: "cgroups"})
+		}
+		if err != nil {
+			// The stage may have failed first (and so be gone): its
+			// report names the real culprit.
+			if m, _, rerr := recvMsg(parent); rerr == nil && m.Type == "error" {
+				err = &StageError{Step: m.Step, Err: m.Error}
+			}
 			st.abort()
 			return nil, err
 		}

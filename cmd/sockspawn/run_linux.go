@@ -40,7 +40,6 @@ func runConfig(c units.Config) int {
 			return errorf("%v", err)
 		}
 	}
-	payload.WarmMigration()
 	d, err := decide(c, isTerminal(os.Stdin), payload.FindInit)
 	if err != nil {
 		return errorf("%v", err)
@@ -62,7 +61,10 @@ func runConfig(c units.Config) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
-	defer rt.release()
+	defer func() {
+		rt.release()
+		trace("cleaned up")
+	}()
 	trace("runtime directory locked")
 	said := map[string]bool{} // each message once, however often the container boots
 	warn := func(s string) {

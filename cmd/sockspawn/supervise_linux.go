@@ -119,6 +119,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
 		case <-waited:
+			trace("the container's init exited")
 			if timer != nil {
 				timer.Stop()
 			}
