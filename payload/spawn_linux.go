@@ -39,6 +39,9 @@ type StageSpec struct {
 	// container's cgroups in every hierarchy.
 	LateCgroupNS bool
 	AfterClone   func(pid int) error
+	// Copy is a sealed copy of sockspawn made beforehand (SealedSelf),
+	// or nil: Start makes one. Start does not close it.
+	Copy *os.File
 }
 
 // StageCmd builds the command that starts the init stage. It is a pure
@@ -106,11 +109,14 @@ func (s *Stage) Execed() bool { return s.execed }
 // built the container and handed back its notify socket and console; the
 // payload is not executed yet: call WaitExec.
 func Start(p Plan, spec StageSpec) (*Stage, error) {
-	exe, err := sealedSelf()
-	if err != nil {
-		return nil, err
+	exe := spec.Copy
+	if exe == nil {
+		var err error
+		if exe, err = SealedSelf(); err != nil {
+			return nil, err
+		}
+		defer exe.Close()
 	}
-	defer exe.Close()
 	parent, child, err := newSyncPair()
 	if err != nil {
 		return nil, err
@@ -136,16 +142,27 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	}
 	child.Close()
 	st := &Stage{Cmd: cmd, PidFD: pidfd, sync: parent}
+	// The move into the v1 cgroups waits for the kernel (an RCU grace
+	// period): it starts now and runs while the stage starts up and
+	// builds the root.
+	moved := make(chan error, 1)
+	if spec.LateCgroupNS && spec.AfterClone != nil {
+		go func() { moved <- spec.AfterClone(cmd.Process.Pid) }()
+	} else {
+		moved <- nil
+	}
 	if spec.Veth != "" {
 		// The stage waits for its plan, so host0 is there before the
 		// payload starts.
 		if _, err := SetupVeth(spec.Veth, cmd.Process.Pid); err != nil {
+			<-moved
 			st.abort()
 			return nil, err
 		}
 	}
 	trees, err := idmappedTrees(p, cmd.Process.Pid)
 	if err != nil {
+		<-moved
 		st.abort()
 		return nil, err
 	}
@@ -155,14 +172,11 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		t.Close()
 	}
 	if err != nil {
+		<-moved
 		st.abort()
 		return nil, err
 	}
-	if spec.LateCgroupNS {
-		err := error(nil)
-		if spec.AfterClone != nil {
-			err = spec.AfterClone(cmd.Process.Pid)
-		}
+	if err := <-moved; err != nil || spec.LateCgroupNS {
 		if err == nil {
 			err = sendMsg(parent, syncMsg{Type: "cgroups"})
 		}
@@ -328,11 +342,11 @@ func copyInKernel(dst, src *os.File) error {
 	return nil
 }
 
-// sealedSelf returns a sealed memfd copy of the running executable: the
+// SealedSelf returns a sealed memfd copy of the running executable: the
 // stage is executed from it so that a process in the container can never
 // reach, let alone overwrite, the host's sockspawn binary through
 // /proc/PID/exe (CVE-2019-5736).
-func sealedSelf() (*os.File, error) {
+func SealedSelf() (*os.File, error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return nil, fmt.Errorf("open own executable: %w", err)

@@ -44,6 +44,18 @@ func runConfig(c units.Config) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	// The sealed copy of sockspawn the stage runs from is made while the
+	// rest is prepared (the first boot uses it; later ones make their own).
+	copied := make(chan sealedCopy, 1)
+	go func() {
+		f, err := payload.SealedSelf()
+		copied <- sealedCopy{f, err}
+	}()
+	defer func() {
+		if sc := <-copied; sc.file != nil {
+			sc.file.Close()
+		}
+	}()
 	creds, err := gatherCredentials(c.Credentials)
 	if err != nil {
 		return errorf("%v", err)
@@ -137,7 +149,15 @@ func runConfig(c units.Config) int {
 				return status
 			}
 		}
-		status, again := bootOnce(plan, d, c, sockets, userRange, stop, warn)
+		first, ok := <-copied
+		if ok && first.err != nil {
+			return errorf("%v", first.err)
+		}
+		copied <- sealedCopy{} // later boots make their own
+		status, again := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn)
+		if first.file != nil {
+			first.file.Close()
+		}
 		if !again {
 			return status
 		}
@@ -151,7 +171,7 @@ func runConfig(c units.Config) int {
 // is true when sockspawn holds its own listening sockets (--listen) and
 // the container ended by itself: the sockets are then re-armed and the
 // next connection boots it again.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
 	cg, err := payload.SetupCgroup(d.Machine, warn)
 	if err != nil {
 		return errorf("cgroup: %v", err), false
@@ -192,7 +212,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 			return errorf("%v", err), false
 		}
 	}
-	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange)}
+	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy}
 	if c.PrivateNetwork || c.NetworkVeth {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
@@ -245,6 +265,12 @@ func userMap(r *payload.UserRange) *payload.IDMap {
 		return nil
 	}
 	return &r.IDMap
+}
+
+// sealedCopy is the result of payload.SealedSelf.
+type sealedCopy struct {
+	file *os.File
+	err  error
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.
