@@ -46,11 +46,17 @@ func runConfig(c units.Config) int {
 	}
 	// The sealed copy of sockspawn the stage runs from is made while the
 	// rest is prepared (the first boot uses it; later ones make their own).
+	// Not with --listen: the first boot may be far off, and the copy is
+	// memory held all that while.
 	copied := make(chan sealedCopy, 1)
-	go func() {
-		f, err := payload.SealedSelf()
-		copied <- sealedCopy{f, err}
-	}()
+	if len(c.Listen) == 0 {
+		go func() {
+			f, err := payload.SealedSelf()
+			copied <- sealedCopy{f, err}
+		}()
+	} else {
+		copied <- sealedCopy{}
+	}
 	defer func() {
 		if sc := <-copied; sc.file != nil {
 			sc.file.Close()
