@@ -52,6 +52,7 @@ func runConfig(c units.Config) int {
 	if len(c.Listen) == 0 {
 		go func() {
 			f, err := payload.SealedSelf()
+			trace("sealed copy of sockspawn made")
 			copied <- sealedCopy{f, err}
 		}()
 	} else {
