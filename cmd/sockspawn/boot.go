@@ -14,21 +14,9 @@ import (
 // configuration file, with the command line's options overriding it. This
 // is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	name, rest, code, done := machineArg("boot", args)
-	if done {
+	c, _, code, ok := machineCommand("boot", args)
+	if !ok {
 		return code
-	}
-	pa, err := parseRunArgs(rest)
-	if err != nil {
-		return errorf("%v", err)
-	}
-	if pa.Help {
-		writeHelp(os.Stdout)
-		return 0
-	}
-	c, _, err := loadMachine(name, pa)
-	if err != nil {
-		return errorf("%v", err)
 	}
 	return runConfig(c)
 }
@@ -36,17 +24,9 @@ func cmdBoot(args []string) int {
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
 // configuration of machine NAME, each value with where it came from.
 func cmdCat(args []string) int {
-	name, rest, code, done := machineArg("cat", args)
-	if done {
+	c, src, code, ok := machineCommand("cat", args)
+	if !ok {
 		return code
-	}
-	pa, err := parseRunArgs(rest)
-	if err != nil {
-		return errorf("%v", err)
-	}
-	c, src, err := loadMachine(name, pa)
-	if err != nil {
-		return errorf("%v", err)
 	}
 	fmt.Print(units.Describe(c, src))
 	return 0
@@ -56,17 +36,9 @@ func cmdCat(args []string) int {
 // configuration and image as `boot` would, without starting anything.
 // container@.socket runs it before it binds any socket.
 func cmdCheck(args []string) int {
-	name, rest, code, done := machineArg("check", args)
-	if done {
+	c, _, code, ok := machineCommand("check", args)
+	if !ok {
 		return code
-	}
-	pa, err := parseRunArgs(rest)
-	if err != nil {
-		return errorf("%v", err)
-	}
-	c, _, err := loadMachine(name, pa)
-	if err != nil {
-		return errorf("%v", err)
 	}
 	if c.Directory != "" {
 		if err := payload.CheckImage(c.Directory); err != nil {
@@ -77,6 +49,29 @@ func cmdCheck(args []string) int {
 		return errorf("%v", err)
 	}
 	return 0
+}
+
+// machineCommand parses `CMD NAME [OPTIONS]` and loads machine NAME's
+// configuration with the options laid over it. When ok is false the
+// command is over (help shown, or an error reported) with status code.
+func machineCommand(cmd string, args []string) (c units.Config, src units.Sources, code int, ok bool) {
+	name, rest, code, done := machineArg(cmd, args)
+	if done {
+		return c, nil, code, false
+	}
+	pa, err := parseRunArgs(rest)
+	if err != nil {
+		return c, nil, errorf("%v", err), false
+	}
+	if pa.Help {
+		writeHelp(os.Stdout)
+		return c, nil, 0, false
+	}
+	c, src, err = loadMachine(name, pa)
+	if err != nil {
+		return c, nil, errorf("%v", err), false
+	}
+	return c, src, 0, true
 }
 
 // loadMachine reads machine name's configuration and applies the command

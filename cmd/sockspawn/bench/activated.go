@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -138,13 +137,7 @@ func (b *bench) activatedRun(t tool, record bool) (string, error) {
 		return "", err
 	}
 	defer r.close()
-	failWith := func(err error) (string, error) {
-		r.kill()
-		if tail := r.logTail(15); tail != "" {
-			err = fmt.Errorf("%w\n    --- %s output ---\n    %s", err, t.name, strings.ReplaceAll(tail, "\n", "\n    "))
-		}
-		return "", err
-	}
+	failWith := func(err error) (string, error) { return "", r.fail(t, err) }
 	if err := r.waitLog("Listening on "+act.addr+" ", 10*time.Second); err != nil {
 		return failWith(err)
 	}

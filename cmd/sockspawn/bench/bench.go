@@ -339,13 +339,7 @@ func (b *bench) trivialOrBoot(t tool, k kind, record bool) (string, error) {
 		return "", err
 	}
 	defer r.close()
-	failWith := func(err error) (string, error) {
-		r.kill()
-		if tail := r.logTail(15); tail != "" {
-			err = fmt.Errorf("%w\n    --- %s output ---\n    %s", err, t.name, strings.ReplaceAll(tail, "\n", "\n    "))
-		}
-		return "", err
-	}
+	failWith := func(err error) (string, error) { return "", r.fail(t, err) }
 	ready, err := r.waitReady(b.o.timeout)
 	if err != nil {
 		return failWith(err)

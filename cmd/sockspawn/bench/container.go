@@ -250,6 +250,16 @@ func (r *run) stop(timeout time.Duration) (time.Duration, int, error) {
 // whole PID namespace) while that is still the supervisor's child, then
 // to the supervisor, and reaps it. It is a no-op once the supervisor has
 // exited.
+// fail kills the run and returns err with the last lines of the tool's
+// output.
+func (r *run) fail(t tool, err error) error {
+	r.kill()
+	if tail := r.logTail(15); tail != "" {
+		err = fmt.Errorf("%w\n    --- %s output ---\n    %s", err, t.name, strings.ReplaceAll(tail, "\n", "\n    "))
+	}
+	return err
+}
+
 func (r *run) kill() {
 	select {
 	case <-r.exited:
