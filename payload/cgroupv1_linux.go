@@ -143,11 +143,18 @@ func (c *Cgroup) makeV1(rel string) error {
 // HasV1 reports whether the container has cgroups in v1 hierarchies.
 func (c *Cgroup) HasV1() bool { return len(c.v1Dirs) > 0 }
 
-// MoveV1 moves process pid (the stage, with all its threads) into the
-// container's v1 cgroups.
-func (c *Cgroup) MoveV1(pid int) error {
+// Move moves process pid (the stage, with all its threads) into the
+// container's v1 cgroups, and with unified into its cgroup2 cgroup too.
+func (c *Cgroup) Move(pid int, unified bool) error {
+	procs := []byte(strconv.Itoa(pid))
+	if unified {
+		dir := path.Join(c.Mount, c.Payload)
+		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), procs, 0); err != nil {
+			return fmt.Errorf("move the container into %s: %w", dir, err)
+		}
+	}
 	for i, dir := range c.v1Dirs {
-		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		if err := os.WriteFile(path.Join(dir, "cgroup.procs"), procs, 0); err != nil {
 			return fmt.Errorf("cgroup v1 %s: move the container into %s: %w", c.v1[i].Mount, dir, err)
 		}
 	}

@@ -38,7 +38,11 @@ type StageSpec struct {
 	// cgroup2, so the namespace and the mount are rooted in the
 	// container's cgroups in every hierarchy.
 	LateCgroupNS bool
-	AfterClone   func(pid int) error
+	// MoveInto moves the stage (pid) into the container's cgroups: its v1
+	// cgroups, and with unified also its cgroup2 cgroup (when the stage
+	// could not be cloned straight into it). Called after the clone when
+	// LateCgroupNS is set.
+	MoveInto func(pid int, unified bool) error
 	// Copy is a sealed copy of sockspawn made beforehand (SealedSelf),
 	// or nil: Start makes one. Start does not close it.
 	Copy *os.File
@@ -79,6 +83,12 @@ func StageCmd(s StageSpec, pidfd *int) *exec.Cmd {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	return cmd
+}
+
+// cloneIntoRefused reports whether starting a process failed because the
+// kernel does not know clone3 or CLONE_INTO_CGROUP.
+func cloneIntoRefused(err error) bool {
+	return errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.EINVAL)
 }
 
 // cloneFlags are the namespaces the stage is cloned into.
@@ -133,7 +143,18 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	spec.Sync = child
 	pidfd := -1
 	cmd := StageCmd(spec, &pidfd)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	cloneInto := spec.CgroupFD >= 0
+	if err != nil && cloneInto && spec.MoveInto != nil && cloneIntoRefused(err) {
+		// A kernel without clone3 or CLONE_INTO_CGROUP (before 5.7): clone
+		// as usual, then move the stage, and let it make its cgroup
+		// namespace once it is there.
+		spec.CgroupFD, spec.LateCgroupNS, cloneInto = -1, true, false
+		pidfd = -1
+		cmd = StageCmd(spec, &pidfd)
+		err = cmd.Start()
+	}
+	if err != nil {
 		if spec.CgroupFD >= 0 && errors.Is(err, unix.EBUSY) {
 			err = fmt.Errorf("%w (is the cgroup's subtree_control non-empty?)", err)
 		}
@@ -146,8 +167,8 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	// period): it starts now and runs while the stage starts up and
 	// builds the root.
 	moved := make(chan error, 1)
-	if spec.LateCgroupNS && spec.AfterClone != nil {
-		go func() { moved <- spec.AfterClone(cmd.Process.Pid) }()
+	if spec.LateCgroupNS && spec.MoveInto != nil {
+		go func() { moved <- spec.MoveInto(cmd.Process.Pid, !cloneInto) }()
 	} else {
 		moved <- nil
 	}

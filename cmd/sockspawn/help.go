@@ -32,6 +32,7 @@ var environment = [][2]string{
 	{"LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES", "Sockets passed by systemd (socket activation). When LISTEN_PID is sockspawn's own PID, fds 3 and up are checked to be sockets and handed to the container's init in the same order, with LISTEN_PID=1 and the names kept."},
 	{"NOTIFY_SOCKET", "Where sockspawn reports readiness and status (sd_notify). Set by systemd for Type=notify services."},
 	{"CREDENTIALS_DIRECTORY", "Credentials of sockspawn's own service; all of them are passed on to the container."},
+	{"SOCKSPAWN_CLONE_INTO_CGROUP", "0: do not start the container straight in its cgroup with clone3(CLONE_INTO_CGROUP), but move it there after the clone, as sockspawn does by itself on kernels before 5.7."},
 	{"SYSTEMD_LOG_LEVEL, SOCKSPAWN_LOG_LEVEL", "debug: report how long after start each step of starting the container was reached, every notify datagram the relay drops (from a process other than the container's init, oversized, carrying fds, malformed), and the counts at exit."},
 }
 

@@ -226,9 +226,12 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if c.NetworkVeth {
 		spec.Veth = d.Machine
 	}
-	if cg.HasV1() {
-		spec.LateCgroupNS = true
-		spec.AfterClone = cg.MoveV1
+	spec.MoveInto = cg.Move
+	spec.LateCgroupNS = cg.HasV1()
+	if os.Getenv("SOCKSPAWN_CLONE_INTO_CGROUP") == "0" {
+		// What sockspawn does on kernels without clone3 into a cgroup,
+		// on request (and for its tests).
+		spec.CgroupFD, spec.LateCgroupNS = -1, true
 	}
 	st, err := payload.Start(plan, spec)
 	trace("stage started, plan handed over")
