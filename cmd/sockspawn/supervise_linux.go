@@ -113,8 +113,12 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 				continue
 			}
 			stopped = true
-			notifyHost("STOPPING=1")
+			trace("asked to stop")
+			// The container first, the host manager after: telling it
+			// costs a socket round trip the shutdown need not wait for.
 			act(sd.Request(time.Now()))
+			trace("stop signal sent to the container's init")
+			notifyHost("STOPPING=1")
 		case <-timerC:
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
