@@ -194,3 +194,24 @@ func WarmMigration() {
 		return
 	}
 }
+
+// HostHasWritableV1 reports whether the supervisor stands in a writable
+// cgroup v1 hierarchy, where the container will get cgroups of its own
+// (a hybrid host; not inside another container, whose v1 hierarchies
+// are read-only).
+func HostHasWritableV1() bool {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	pc, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return false
+	}
+	for _, h := range V1Hierarchies(mi, pc) {
+		if unix.Access(path.Join(h.Mount, h.Own), unix.W_OK) == nil {
+			return true
+		}
+	}
+	return false
+}

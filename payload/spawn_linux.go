@@ -197,13 +197,14 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		st.abort()
 		return nil, err
 	}
-	if err := <-moved; err != nil || spec.LateCgroupNS {
-		if err == nil {
-			err = sendMsg(parent, syncMsg{Type: "cgroups"})
-		}
-		if err != nil {
-			// The stage may have failed first (and so be gone): its
-			// report names the real culprit.
+	if err := <-moved; err != nil {
+		st.abort()
+		return nil, err
+	}
+	if spec.LateCgroupNS {
+		if err := sendMsg(parent, syncMsg{Type: "cgroups"}); err != nil {
+			// The stage failed first (and is gone): its report names the
+			// real culprit.
 			if m, _, rerr := recvMsg(parent); rerr == nil && m.Type == "error" {
 				err = &StageError{Step: m.Step, Err: m.Error}
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -179,30 +178,8 @@ func runConfig(c units.Config) int {
 // the container ended by itself: the sockets are then re-armed and the
 // next connection boots it again.
 func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
-	cg, err := payload.SetupCgroup(d.Machine, warn)
-	if err != nil {
-		return errorf("cgroup: %v", err), false
-	}
-	trace("cgroups made")
-	defer func() {
-		if err := cg.Remove(); err != nil {
-			warn(err.Error())
-		}
-	}()
-	rules := deviceRules(c.Binds)
-	policy, err := devices.Attach(filepath.Join(cg.Mount, cg.Payload), rules)
-	if err != nil {
-		return errorf("device policy: %v", err), false
-	}
-	defer policy.Close()
-	trace("device program attached")
-	// Where the host has the v1 devices controller, it enforces the same
-	// list (on a host with cgroup v1 alone, it is what a v1 tool reads).
-	if dir := cg.DevicesV1(); dir != "" {
-		if err := devices.AttachV1(dir, rules); err != nil {
-			return errorf("device policy (cgroup v1): %v", err), false
-		}
-	}
+	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
+	defer prep.release(warn)
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
@@ -214,24 +191,21 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		defer devnull.Close()
 		stdio[0], stdio[1] = devnull, devnull
 	}
-	if plan.UserNS {
-		if err := cg.HandTo(int(userRange.Base)); err != nil {
-			return errorf("%v", err), false
-		}
-	}
-	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: cg.FD(), Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy}
+	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: -1, Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy, MoveInto: prep.move}
 	if c.PrivateNetwork || c.NetworkVeth {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
 	if c.NetworkVeth {
 		spec.Veth = d.Machine
 	}
-	spec.MoveInto = cg.Move
-	spec.LateCgroupNS = cg.HasV1()
-	if os.Getenv("SOCKSPAWN_CLONE_INTO_CGROUP") == "0" {
-		// What sockspawn does on kernels without clone3 into a cgroup,
-		// on request (and for its tests).
-		spec.CgroupFD, spec.LateCgroupNS = -1, true
+	if cloneLate() {
+		spec.LateCgroupNS = true
+	} else {
+		// Straight into the container's cgroup: clone3(CLONE_INTO_CGROUP).
+		if err := prep.wait(); err != nil {
+			return errorf("%v", err), false
+		}
+		spec.CgroupFD, spec.LateCgroupNS = prep.cg.FD(), prep.cg.HasV1()
 	}
 	st, err := payload.Start(plan, spec)
 	trace("stage started, plan handed over")
