@@ -61,11 +61,13 @@ func runStage(sync *os.File) error {
 		return fail("make mounts private", err)
 	}
 	var lastPID *os.File
+	var cgroupMount *Mount
 	for _, mt := range p.Mounts {
 		if mt.FSType == "cgroup2" && p.LateCgroupNS {
-			if err := lateCgroupNS(sync); err != nil {
-				return fail("cgroup namespace", err)
-			}
+			// Mounted once the stage is in its cgroups (below): all
+			// that does not need them is done first.
+			cgroupMount = &mt
+			continue
 		}
 		if err := doMount(p, mt); err != nil {
 			return fail("mount "+mt.Target, err)
@@ -105,6 +107,14 @@ func runStage(sync *os.File) error {
 			if err := sealMount(p.Root, mt.Target); err != nil {
 				return fail("make "+mt.Target+" read-only", err)
 			}
+		}
+	}
+	if cgroupMount != nil {
+		if err := lateCgroupNS(sync); err != nil {
+			return fail("cgroup namespace", err)
+		}
+		if err := doMount(p, *cgroupMount); err != nil {
+			return fail("mount "+cgroupMount.Target, err)
 		}
 	}
 	if p.Loopback {
