@@ -56,12 +56,12 @@ func build(tables []abi, rules []Rule) ([]unix.SockFilter, error) {
 			next = "abi:" + tables[i+1].name
 		}
 		p.label("abi:" + a.name)
-		p.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, a.audit, "", next)
+		p.jumpUnless(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, a.audit, next)
 		p.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offsetNr)
 		if a.x32 {
-			p.jump(unix.BPF_JMP|unix.BPF_JSET|unix.BPF_K, x32SyscallBit, a.name+":x32", "")
+			p.jumpIf(unix.BPF_JMP|unix.BPF_JSET|unix.BPF_K, x32SyscallBit, a.name+":x32")
 		}
-		var errnos []syscall.Errno
+		var denied []deniedNr
 		for _, r := range rules {
 			n, ok := r.Nr[a.name]
 			if !ok {
@@ -70,20 +70,17 @@ func build(tables []abi, rules []Rule) ([]unix.SockFilter, error) {
 			if n < 0 || n >= x32SyscallBit {
 				return nil, fmt.Errorf("seccomp filter: %s on %s: bad number %d", r.Name, a.name, n)
 			}
-			if !slices.Contains(errnos, r.Errno) {
-				errnos = append(errnos, r.Errno)
-			}
-			p.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, uint32(n), errnoLabel(a.name, r.Errno), "")
-		}
-		p.stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW)
-		for _, e := range errnos {
-			ret, err := retErrno(e)
+			ret, err := retErrno(r.Errno)
 			if err != nil {
 				return nil, err
 			}
-			p.label(errnoLabel(a.name, e))
-			p.stmt(unix.BPF_RET|unix.BPF_K, ret)
+			denied = append(denied, deniedNr{uint32(n), ret})
 		}
+		slices.SortFunc(denied, func(x, y deniedNr) int { return int(x.nr) - int(y.nr) })
+		allow := a.name + ":allow"
+		p.searchTree(denied, allow)
+		p.label(allow)
+		p.stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW)
 		if a.x32 {
 			ret, _ := retErrno(syscall.ENOSYS)
 			p.label(a.name + ":x32")
@@ -93,6 +90,37 @@ func build(tables []abi, rules []Rule) ([]unix.SockFilter, error) {
 	p.label("kill")
 	p.stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_KILL_PROCESS)
 	return p.assemble()
+}
+
+// deniedNr is one refused system call number and what it returns.
+type deniedNr struct {
+	nr  uint32
+	ret uint32
+}
+
+// searchTree emits a binary search over the sorted refused numbers: every
+// system call, refused or not, takes a handful of comparisons instead of
+// one per refused call, which matters since the filter runs on every
+// system call of the container. Numbers that are not refused end at
+// allow. Conditional jumps only ever skip one instruction; the far ones
+// are unconditional (BPF_JA, with a 32-bit offset), so the number of
+// rules is bounded by the program size alone.
+func (p *program) searchTree(nrs []deniedNr, allow string) {
+	if len(nrs) <= 3 {
+		for _, d := range nrs {
+			// if nr == d.nr: return d.ret
+			p.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, d.nr, "", p.skip(1))
+			p.stmt(unix.BPF_RET|unix.BPF_K, d.ret)
+		}
+		p.ja(allow)
+		return
+	}
+	mid := len(nrs) / 2
+	upper := p.fresh()
+	p.jumpIf(unix.BPF_JMP|unix.BPF_JGE|unix.BPF_K, nrs[mid].nr, upper)
+	p.searchTree(nrs[:mid], allow)
+	p.label(upper)
+	p.searchTree(nrs[mid:], allow)
 }
 
 func errnoLabel(abi string, e syscall.Errno) string {
@@ -109,8 +137,10 @@ func retErrno(e syscall.Errno) (uint32, error) {
 // program is a classic BPF program whose jumps name their targets by
 // label; assemble turns the labels into the relative offsets BPF wants.
 type program struct {
-	insns  []insn
-	labels map[string]int
+	insns   []insn
+	labels  map[string]int
+	pending map[string]int // labels placed ahead of the instructions
+	n       int            // for fresh labels
 }
 
 type insn struct {
@@ -134,12 +164,57 @@ func (p *program) jump(code uint16, k uint32, jt, jf string) {
 	p.insns = append(p.insns, insn{code: code, k: k, jt: jt, jf: jf})
 }
 
+// fresh returns a new, unused label name.
+func (p *program) fresh() string {
+	p.n++
+	return fmt.Sprintf(":%d", p.n)
+}
+
+// skip returns a label n instructions after the next one, for a jump
+// over n instructions.
+func (p *program) skip(n int) string {
+	l := p.fresh()
+	if p.pending == nil {
+		p.pending = map[string]int{}
+	}
+	p.pending[l] = len(p.insns) + 1 + n
+	return l
+}
+
+// ja jumps unconditionally to label, however far.
+func (p *program) ja(label string) {
+	p.insns = append(p.insns, insn{code: unix.BPF_JMP | unix.BPF_JA, jt: label})
+}
+
+// jumpIf goes to label, however far, when the test holds.
+func (p *program) jumpIf(code uint16, k uint32, label string) {
+	p.jump(code, k, "", p.skip(1))
+	p.ja(label)
+}
+
+// jumpUnless goes to label, however far, when the test fails.
+func (p *program) jumpUnless(code uint16, k uint32, label string) {
+	p.jump(code, k, p.skip(1), "")
+	p.ja(label)
+}
+
 func (p *program) assemble() ([]unix.SockFilter, error) {
+	for l, at := range p.pending {
+		p.labels[l] = at
+	}
 	if len(p.insns) > maxInsns {
 		return nil, fmt.Errorf("seccomp filter: %d instructions, the kernel takes at most %d", len(p.insns), maxInsns)
 	}
 	out := make([]unix.SockFilter, len(p.insns))
 	for i, in := range p.insns {
+		if in.code == unix.BPF_JMP|unix.BPF_JA {
+			to, ok := p.labels[in.jt]
+			if !ok || to <= i {
+				return nil, fmt.Errorf("seccomp filter: bad unconditional jump to %q", in.jt)
+			}
+			out[i] = unix.SockFilter{Code: in.code, K: uint32(to - i - 1)}
+			continue
+		}
 		jt, err := p.offset(i, in.jt)
 		if err != nil {
 			return nil, err

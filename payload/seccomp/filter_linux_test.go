@@ -50,9 +50,13 @@ func checkProgram(t *testing.T, prog []unix.SockFilter) {
 			if in.K%4 != 0 || in.K+4 > 64 {
 				t.Fatalf("instruction %d loads at offset %d", pc, in.K)
 			}
-		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K:
+		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K:
 			if pc+1+int(in.Jt) >= len(prog) || pc+1+int(in.Jf) >= len(prog) {
 				t.Fatalf("instruction %d jumps out of the program (jt %d, jf %d)", pc, in.Jt, in.Jf)
+			}
+		case unix.BPF_JMP | unix.BPF_JA:
+			if pc+1+int(in.K) >= len(prog) {
+				t.Fatalf("instruction %d jumps out of the program (ja %d)", pc, in.K)
 			}
 		case unix.BPF_RET | unix.BPF_K:
 		default:
@@ -86,6 +90,14 @@ func run(t *testing.T, prog []unix.SockFilter, d seccompData) uint32 {
 			} else {
 				pc += int(in.Jf)
 			}
+		case unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K:
+			if a >= in.K {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case unix.BPF_JMP | unix.BPF_JA:
+			pc += int(in.K)
 		case unix.BPF_RET | unix.BPF_K:
 			return in.K
 		default:
@@ -296,9 +308,25 @@ func TestBuildJumpLimit(t *testing.T) {
 		}
 	}
 
-	big := synthetic(300)
-	if _, err := build(big, rules(big)); err == nil || !strings.Contains(err.Error(), "255") {
-		t.Errorf("300 rules: err = %v, want a jump-length error", err)
+	// Far jumps are unconditional (32-bit offsets): only the kernel's
+	// limit on the program's length bounds the number of rules.
+	big := synthetic(1000)
+	prog, err = build(big, rules(big))
+	if err != nil {
+		t.Fatalf("1000 rules: %v", err)
+	}
+	checkProgram(t, prog)
+	for name, nr := range big[0].nr {
+		if got := action(run(t, prog, seccompData{nr: int32(nr), arch: 1})); got != "errno "+syscall.EPERM.Error() {
+			t.Fatalf("%s: %s", name, got)
+		}
+	}
+	if got := action(run(t, prog, seccompData{nr: 999, arch: 1})); got != "allow" {
+		t.Errorf("999 with 1000 rules from 1000 up: %s, want allow", got)
+	}
+	huge := synthetic(2000)
+	if _, err := build(huge, rules(huge)); err == nil || !strings.Contains(err.Error(), "instructions") {
+		t.Errorf("2000 rules: err = %v, want a program-length error", err)
 	}
 }
 
