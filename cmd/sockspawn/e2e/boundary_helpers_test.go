@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,25 +27,13 @@ const (
 	probePath        = probeInContainer + "/probe"
 )
 
-var (
-	probeOnce sync.Once
-	probeDir  string // holds only the probe binary; removed with TestMain's directory
-	probeErr  error
-)
+// probeDir holds only the probe binary, once needProbe built it.
+var probeDir string
 
 // needProbe builds the probe (once) and returns its host path.
 func needProbe(t *testing.T) string {
 	t.Helper()
-	probeOnce.Do(func() {
-		probeDir = filepath.Join(filepath.Dir(confDir), "probe")
-		if probeErr = os.MkdirAll(probeDir, 0o755); probeErr != nil {
-			return
-		}
-		probeErr = goBuild(filepath.Join(probeDir, "probe"), "github.com/sockspawn/sockspawn/cmd/sockspawn/e2e/probe")
-	})
-	if probeErr != nil {
-		t.Fatalf("build the probe: %v", probeErr)
-	}
+	probeDir = helperBinary(t, "probe", "github.com/sockspawn/sockspawn/cmd/sockspawn/e2e/probe")
 	return filepath.Join(probeDir, "probe")
 }
 
@@ -110,31 +97,10 @@ func fileSHA256(t *testing.T, p string) string {
 // LISTEN_FDNAMES; the others are inherited without being announced.
 func startMachineWithFiles(t *testing.T, spec runSpec, files []*os.File, listen int, names string) *machine {
 	t.Helper()
-	m := &machine{t: t, Name: spec.Name, exited: make(chan struct{}), status: -1}
-	if m.Name == "" {
-		m.Name = newMachineName(t)
-	}
-	args := append([]string{"run", "-M", m.Name}, spec.Args...)
-	m.cmd = exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"`, sockspawnBin}, args...)...)
-	m.cmd.Env = append(cleanEnv(), spec.Env...)
-	m.cmd.Env = append(m.cmd.Env, "LISTEN_FDS="+strconv.Itoa(listen), "LISTEN_FDNAMES="+names)
-	if spec.Notify {
-		m.Notify = newNotifyReceiver(t)
-		m.cmd.Env = append(m.cmd.Env, "NOTIFY_SOCKET="+m.Notify.Path)
-	}
-	m.cmd.ExtraFiles = files
-	m.cmd.Stdout, m.cmd.Stderr = &m.Stdout, &m.Stderr
-	t.Logf("LISTEN_FDS=%d (+%d unannounced fds) sockspawn %s", listen, len(files)-listen, strings.Join(args, " "))
-	if err := m.cmd.Start(); err != nil {
-		t.Fatalf("start sockspawn: %v", err)
-	}
-	go func() {
-		_ = m.cmd.Wait()
-		m.status = m.cmd.ProcessState.ExitCode()
-		close(m.exited)
-	}()
-	t.Cleanup(m.cleanup)
-	return m
+	spec.Env = append(spec.Env, "LISTEN_FDS="+strconv.Itoa(listen), "LISTEN_FDNAMES="+names)
+	spec.Files, spec.ListenPID = files, true
+	t.Logf("LISTEN_FDS=%d (+%d unannounced fds)", listen, len(files)-listen)
+	return startMachine(t, spec)
 }
 
 // procFDs lists the fds of host pid pid with their targets.

@@ -70,6 +70,11 @@ type runSpec struct {
 	Notify bool     // give sockspawn a $NOTIFY_SOCKET
 	Name   string   // machine name; empty for a fresh one
 	Env    []string // added to sockspawn's environment
+	// Files are inherited as fds 3, 4, …; with ListenPID a shell sets
+	// LISTEN_PID to sockspawn's pid (it execs sockspawn under its own),
+	// as a service manager passing sockets would.
+	Files     []*os.File
+	ListenPID bool
 }
 
 // cleanEnv is the test's environment without what a service manager
@@ -98,6 +103,10 @@ func startMachine(t *testing.T, spec runSpec) *machine {
 	}
 	args := append([]string{"run", "-M", m.Name}, spec.Args...)
 	m.cmd = exec.Command(sockspawnBin, args...)
+	if spec.ListenPID {
+		m.cmd = exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"`, sockspawnBin}, args...)...)
+	}
+	m.cmd.ExtraFiles = spec.Files
 	m.cmd.Env = append(cleanEnv(), spec.Env...)
 	if spec.Notify {
 		m.Notify = newNotifyReceiver(t)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -119,4 +120,32 @@ func needSystemd(t *testing.T) {
 			missing(t, tool)
 		}
 	}
+}
+
+// helperBuild is one helper program, built at most once.
+type helperBuild struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+var helperBuilds sync.Map // package path -> *helperBuild
+
+// helperBinary builds the Go program pkg once, as dir/name in a directory
+// of its own inside TestMain's (removed with it), for binding into
+// containers, and returns that directory.
+func helperBinary(t *testing.T, name, pkg string) string {
+	t.Helper()
+	v, _ := helperBuilds.LoadOrStore(pkg, &helperBuild{})
+	b := v.(*helperBuild)
+	b.once.Do(func() {
+		b.dir = filepath.Join(filepath.Dir(sockspawnBin), name)
+		if b.err = os.MkdirAll(b.dir, 0o755); b.err == nil {
+			b.err = goBuild(filepath.Join(b.dir, name), pkg)
+		}
+	})
+	if b.err != nil {
+		t.Fatalf("build %s: %v", name, b.err)
+	}
+	return b.dir
 }

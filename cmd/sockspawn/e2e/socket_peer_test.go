@@ -414,12 +414,6 @@ func sockHolds(pid int, inode string) bool {
 
 // sockcheck is the payload of ./testdata/sockcheck, built once; its
 // directory is bound into containers at sockcheckDir.
-var (
-	sockcheckOnce sync.Once
-	sockcheckHost string // host directory holding the binary
-	sockcheckErr  error
-)
-
 const (
 	sockcheckDir  = "/opt/sockcheck"
 	sockcheckPath = sockcheckDir + "/sockcheck"
@@ -429,18 +423,7 @@ const (
 // --bind-ro argument that shows it at sockcheckPath.
 func sockcheckBind(t *testing.T) string {
 	t.Helper()
-	sockcheckOnce.Do(func() {
-		// Beside the sockspawn binary, in the directory TestMain removes.
-		sockcheckHost = filepath.Join(filepath.Dir(sockspawnBin), "sockcheck")
-		if sockcheckErr = os.MkdirAll(sockcheckHost, 0o755); sockcheckErr != nil {
-			return
-		}
-		sockcheckErr = goBuild(filepath.Join(sockcheckHost, "sockcheck"), "github.com/sockspawn/sockspawn/cmd/sockspawn/e2e/testdata/sockcheck")
-	})
-	if sockcheckErr != nil {
-		t.Fatalf("sockcheck payload: %v", sockcheckErr)
-	}
-	return "--bind-ro=" + sockcheckHost + ":" + sockcheckDir
+	return "--bind-ro=" + helperBinary(t, "sockcheck", "github.com/sockspawn/sockspawn/cmd/sockspawn/e2e/testdata/sockcheck") + ":" + sockcheckDir
 }
 
 // sockReport is what the sockcheck payload printed.
