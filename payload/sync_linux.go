@@ -73,11 +73,19 @@ func sendMsg(f *os.File, m syncMsg, fds ...int) error {
 // with Type "".
 func recvMsg(f *os.File) (syncMsg, []*os.File, error) {
 	oob := make([]byte, unix.CmsgSpace(8*4))
+	reset := false
 	for {
 		// Peek with MSG_TRUNC for the real size, so a small message
 		// costs a small buffer.
 		size, _, _, _, err := unix.Recvmsg(int(f.Fd()), make([]byte, 1), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
 		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.ECONNRESET) && !reset {
+			// The peer closed with a message of ours unread (the stage
+			// failed and exited): the kernel reports that once, before
+			// the messages the peer sent, which are still queued.
+			reset = true
 			continue
 		}
 		if err != nil {
