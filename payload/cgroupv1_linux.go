@@ -64,6 +64,19 @@ func V1Hierarchies(mountinfo, procSelfCgroup []byte) []V1Hierarchy {
 	return out
 }
 
+// hostV1Hierarchies is V1Hierarchies of the calling process.
+func hostV1Hierarchies() ([]V1Hierarchy, error) {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	pc, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	return V1Hierarchies(mi, pc), nil
+}
+
 func controllerKey(c []string) string {
 	s := append([]string(nil), c...)
 	for i := range s {
@@ -109,15 +122,11 @@ func unescapeMountPath(p string) string {
 // container) are left alone: nothing there can be written, and a fresh
 // mount cannot reach above them.
 func (c *Cgroup) makeV1(rel string) error {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	hs, err := hostV1Hierarchies()
 	if err != nil {
 		return err
 	}
-	pc, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return err
-	}
-	for _, h := range V1Hierarchies(mi, pc) {
+	for _, h := range hs {
 		dir := path.Join(h.Mount, h.Own, rel)
 		if err := mkdirCgroup(dir); err != nil {
 			if errors.Is(err, unix.EROFS) {
@@ -175,24 +184,12 @@ func fileExists(p string) bool {
 // front of the container's. It changes nothing and does nothing without
 // v1 hierarchies.
 func WarmMigration() {
-	pc, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
+	hs, err := hostV1Hierarchies()
+	if err != nil || len(hs) == 0 {
 		return
 	}
-	for _, l := range strings.Split(string(pc), "\n") {
-		f := strings.SplitN(l, ":", 3)
-		if len(f) != 3 || f[0] == "0" || f[1] == "" {
-			continue
-		}
-		// The hierarchy's usual mount point; without it, nothing to do.
-		name := strings.TrimPrefix(f[1], "name=")
-		dir := path.Join("/sys/fs/cgroup", strings.Split(name, ",")[0], f[2])
-		if !fileExists(path.Join(dir, "cgroup.procs")) {
-			continue
-		}
-		go func() { _ = os.WriteFile(path.Join(dir, "cgroup.procs"), []byte("0"), 0) }()
-		return
-	}
+	procs := path.Join(hs[0].Mount, hs[0].Own, "cgroup.procs")
+	go func() { _ = os.WriteFile(procs, []byte("0"), 0) }()
 }
 
 // HostHasWritableV1 reports whether the supervisor stands in a writable
@@ -200,15 +197,8 @@ func WarmMigration() {
 // (a hybrid host; not inside another container, whose v1 hierarchies
 // are read-only).
 func HostHasWritableV1() bool {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	pc, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return false
-	}
-	for _, h := range V1Hierarchies(mi, pc) {
+	hs, _ := hostV1Hierarchies()
+	for _, h := range hs {
 		if unix.Access(path.Join(h.Mount, h.Own), unix.W_OK) == nil {
 			return true
 		}

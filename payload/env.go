@@ -3,7 +3,6 @@ package payload
 import (
 	"bufio"
 	"bytes"
-	"sort"
 	"strings"
 )
 
@@ -152,15 +151,4 @@ func unquote(v string) string {
 		return v // an unterminated quote: malformed, kept as written
 	}
 	return b.String()
-}
-
-// EnvKeys returns the sorted keys of an environment block, for tests and
-// diagnostics.
-func EnvKeys(env []string) []string {
-	keys := make([]string, 0, len(env))
-	for _, kv := range env {
-		keys = append(keys, envKey(kv))
-	}
-	sort.Strings(keys)
-	return keys
 }

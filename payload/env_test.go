@@ -175,13 +175,6 @@ func TestMergeEnv(t *testing.T) {
 	}
 }
 
-func TestEnvKeys(t *testing.T) {
-	got := EnvKeys([]string{"b=1", "A=2", "c", "a=x=y"})
-	if want := []string{"A", "a", "b", "c"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("EnvKeys = %q, want %q", got, want)
-	}
-}
-
 func TestParseOSRelease(t *testing.T) {
 	tests := []struct {
 		name string

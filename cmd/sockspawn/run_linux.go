@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -325,5 +324,3 @@ func isTerminal(f *os.File) bool {
 
 // sigWinch is true for the signal that only resizes the console.
 func sigWinch(s os.Signal) bool { return s == syscall.SIGWINCH }
-
-var errStopped = errors.New("stopped before the first connection")
