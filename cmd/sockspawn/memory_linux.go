@@ -12,9 +12,14 @@ import (
 
 // releaseStartupMemory gives back what starting the container needed and
 // the idle supervisor does not: the heap garbage of the start (the plan,
-// the copy of the binary) and the resident pages of sockspawn's own code
-// and read-only data, most of which only the start ran. The kernel reads
-// back the few pages the event loop uses when it next runs.
+// the copy of the binary) and the mappings of sockspawn's own code and
+// read-only data, most of which only the start ran. The few pages the
+// event loop uses are mapped again from the page cache when it next runs.
+//
+// MADV_DONTNEED, not MADV_PAGEOUT: it only drops this process's page
+// table entries, where MADV_PAGEOUT also evicts the binary from the page
+// cache, so that the next start would read it from disk again (measured:
+// about 1,500 pages read back on every start).
 func releaseStartupMemory() {
 	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
@@ -42,7 +47,7 @@ func releaseStartupMemory() {
 		if err1 != nil || err2 != nil || end <= start {
 			continue
 		}
-		_ = madvise(uintptr(start), uintptr(end-start), unix.MADV_PAGEOUT)
+		_ = madvise(uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 type options struct {
 	rounds    int
 	tools     []string
+	kinds     []kind // measurements asked for, in their order
 	sockspawn string
 	nspawn    string
 	activate  string
@@ -34,6 +36,7 @@ func parseOptions(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.rounds, "rounds", 7, "rounds; each runs every tool once per measurement, the order alternating")
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
+	measure := fs.String("measure", "trivial,boot,activated", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6)")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
 	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
 	fs.StringVar(&o.activate, "socket-activate", "systemd-socket-activate", "the systemd-socket-activate binary, for (5) and (6)")
@@ -72,6 +75,25 @@ func parseOptions(args []string) (options, error) {
 	}
 	if len(o.tools) == 0 {
 		return o, fmt.Errorf("-tools: none given")
+	}
+	o.kinds = []kind{trivial, boot, activated}
+	want := map[kind]bool{}
+	for _, m := range strings.Split(*measure, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case "trivial", "1":
+			want[trivial] = true
+		case "boot", "2", "3", "4":
+			want[boot] = true
+		case "activated", "5", "6":
+			want[activated] = true
+		case "":
+		default:
+			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated)", m)
+		}
+	}
+	o.kinds = slices.DeleteFunc(o.kinds, func(k kind) bool { return !want[k] })
+	if len(o.kinds) == 0 {
+		return o, fmt.Errorf("-measure: none given")
 	}
 	return o, nil
 }
@@ -115,13 +137,18 @@ func benchMain(args []string) int {
 			tools = append(tools, nspawnTool(p))
 		}
 	}
-	kinds := []kind{trivial, boot, activated}
-	socketActivate, err := exec.LookPath(o.activate)
-	if err != nil {
-		// (1) to (4) do not need it; the report shows (5) and (6) as
-		// not measured and the bench fails.
-		progress("bench: %s: %v (apt-get install systemd); not measuring (5) and (6)", o.activate, err)
-		kinds = kinds[:2]
+	kinds := o.kinds
+	var socketActivate string
+	missingActivate := false
+	if slices.Contains(kinds, activated) {
+		socketActivate, err = exec.LookPath(o.activate)
+		if err != nil {
+			// (1) to (4) do not need it; the report shows (5) and (6)
+			// as not measured and the bench fails.
+			progress("bench: %s: %v (apt-get install systemd); not measuring (5) and (6)", o.activate, err)
+			kinds = slices.DeleteFunc(slices.Clone(kinds), func(k kind) bool { return k == activated })
+			missingActivate = true
+		}
 	}
 	cgroups := watchCgroups(machine)
 
@@ -148,8 +175,9 @@ func benchMain(args []string) int {
 		os.Exit(130)
 	}()
 
-	b := &bench{o: o, tools: tools, kinds: kinds, socketActivate: socketActivate, work: work, payload: payload, results: map[string]*results{}}
-	if len(kinds) < 3 {
+	b := &bench{o: o, tools: tools, kinds: kinds, socketActivate: socketActivate, missingActivate: missingActivate,
+		work: work, payload: payload, results: map[string]*results{}}
+	if missingActivate {
 		b.failures++
 	}
 	b.header(os.Stdout)
@@ -198,14 +226,17 @@ type bench struct {
 	tools          []tool
 	kinds          []kind // measured, in this order each round
 	socketActivate string // systemd-socket-activate, for activated
-	work           string
-	payload        string
-	seq            int
-	results        map[string]*results // by tool name
-	failures       int
-	cgRemoved      []string // cgroups the run left behind, removed
-	cgLeft         []string // cgroups the run left behind, not removable
-	cgBefore       []string // cgroups where nspawn puts its own, from before the run
+	// missingActivate: activated was asked for, but there is no
+	// systemd-socket-activate.
+	missingActivate bool
+	work            string
+	payload         string
+	seq             int
+	results         map[string]*results // by tool name
+	failures        int
+	cgRemoved       []string // cgroups the run left behind, removed
+	cgLeft          []string // cgroups the run left behind, not removable
+	cgBefore        []string // cgroups where nspawn puts its own, from before the run
 }
 
 // results are one tool's samples.
@@ -254,7 +285,7 @@ func (b *bench) header(w io.Writer) {
 			}
 		}
 	}
-	if len(b.kinds) > 2 {
+	if slices.Contains(b.kinds, activated) {
 		fmt.Fprintf(w, "  UNITS: echo.socket (ListenStream=127.0.0.1:PORT Accept=yes, in sockets.target.wants/) and\n"+
 			"  echo@.service (ExecStart=/bin/sh -c 'echo hello', StandardInput=/StandardOutput=socket);\n"+
 			"  PORT: a free port on 127.0.0.1, a new one each run\n")

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,7 +47,14 @@ func TestParseOptions(t *testing.T) {
 	if err != nil || o.rounds != 3 || len(o.tools) != 1 || o.tools[0] != "sockspawn" {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}} {
+	if !slices.Equal(o.kinds, []kind{trivial, boot, activated}) {
+		t.Errorf("default measurements %v; want all three", o.kinds)
+	}
+	o, err = parseOptions([]string{"-measure", "activated, 1"})
+	if err != nil || !slices.Equal(o.kinds, []kind{trivial, activated}) {
+		t.Errorf("-measure activated,1: %v, %v; want trivial then activated", o.kinds, err)
+	}
+	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}, {"-measure", "7"}, {"-measure", ""}} {
 		if _, err := parseOptions(bad); err == nil {
 			t.Errorf("parseOptions(%q): no error", bad)
 		}

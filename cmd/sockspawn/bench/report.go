@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ func fmtCount(n float64) string { return fmt.Sprintf("%g", n) }
 // row is one line of the summary: a measurement, how to read it from a
 // tool's results, and its target as a ratio of ours to nspawn's.
 type row struct {
+	kind    kind // the run that measures it
 	label   string
 	samples func(*results) []float64
 	format  func(float64) string
@@ -64,13 +66,13 @@ type row struct {
 }
 
 var rows = []row{
-	{"(1) start to READY, trivial init", func(r *results) []float64 { return seconds(r.ready) }, fmtSeconds, 0.5, false},
-	{"(2) boot to READY, systemd -b", func(r *results) []float64 { return seconds(r.boot) }, fmtSeconds, 0.9, false},
-	{"(3) SIGTERM to exit, booted", func(r *results) []float64 { return seconds(r.stop) }, fmtSeconds, 1.0, false},
-	{"(4) supervisor RSS, idle", func(r *results) []float64 { return floats(r.rssKiB) }, fmtMiB, 1.0, false},
-	{"    supervisor wake-ups, idle", func(r *results) []float64 { return floats(r.switches) }, fmtCount, 0, true},
-	{"(5) connect to first byte, cold", func(r *results) []float64 { return seconds(r.cold) }, fmtSeconds, 0.9, false},
-	{"(6) connect to first byte, warm", func(r *results) []float64 { return seconds(r.warm) }, fmtSeconds, 1.0, false},
+	{trivial, "(1) start to READY, trivial init", func(r *results) []float64 { return seconds(r.ready) }, fmtSeconds, 0.5, false},
+	{boot, "(2) boot to READY, systemd -b", func(r *results) []float64 { return seconds(r.boot) }, fmtSeconds, 0.9, false},
+	{boot, "(3) SIGTERM to exit, booted", func(r *results) []float64 { return seconds(r.stop) }, fmtSeconds, 1.0, false},
+	{boot, "(4) supervisor RSS, idle", func(r *results) []float64 { return floats(r.rssKiB) }, fmtMiB, 1.0, false},
+	{boot, "    supervisor wake-ups, idle", func(r *results) []float64 { return floats(r.switches) }, fmtCount, 0, true},
+	{activated, "(5) connect to first byte, cold", func(r *results) []float64 { return seconds(r.cold) }, fmtSeconds, 0.9, false},
+	{activated, "(6) connect to first byte, warm", func(r *results) []float64 { return seconds(r.warm) }, fmtSeconds, 1.0, false},
 }
 
 // verdict says whether ours met the row's target.
@@ -128,6 +130,9 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintln(w, strings.TrimRight(head, " "))
 	fmt.Fprintln(w, strings.Repeat("-", len(strings.TrimRight(head, " "))+8))
 	for _, rw := range rows {
+		if !slices.Contains(b.kinds, rw.kind) && !(rw.kind == activated && b.missingActivate) {
+			continue // not asked for with -measure
+		}
 		line := fmt.Sprintf("%-34s", rw.label)
 		meds := map[string]float64{}
 		for _, n := range names {
@@ -175,7 +180,17 @@ func (b *bench) report(w io.Writer) {
 		if r == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s: exit status after SIGTERM: booted %s; activated %s", n, statusText(r.statuses), statusText(r.activatedStatuses))
+		var exits []string
+		if slices.Contains(b.kinds, boot) {
+			exits = append(exits, "booted "+statusText(r.statuses))
+		}
+		if slices.Contains(b.kinds, activated) {
+			exits = append(exits, "activated "+statusText(r.activatedStatuses))
+		}
+		if len(exits) == 0 {
+			exits = append(exits, "not measured")
+		}
+		fmt.Fprintf(w, "%s: exit status after SIGTERM: %s", n, strings.Join(exits, "; "))
 		if f := r.failed[trivial] + r.failed[boot] + r.failed[activated]; f > 0 || r.skip[trivial] || r.skip[boot] || r.skip[activated] {
 			fmt.Fprintf(w, "; %d failed runs", f)
 			for _, k := range []kind{trivial, boot, activated} {
@@ -191,14 +206,18 @@ func (b *bench) report(w io.Writer) {
 			fmt.Fprintf(w, "  (5) %s\n  (6) %s (all: %s)\n", durations(r.cold), durations(r.warm), spread(r.warmAll))
 		}
 	}
-	if len(b.kinds) < 3 {
+	if b.missingActivate {
 		fmt.Fprintf(w, "(5) and (6) not measured: %s not found\n", b.o.activate)
 	}
-	fmt.Fprintln(w, "wake-ups: the supervisor's context switches (voluntary and not, all threads) in the idle window")
-	fmt.Fprintf(w, "(5), (6): behind systemd-socket-activate, with echo.socket (Accept=yes) inside; from connect() to\n"+
-		"  the first byte: (5) of the connection that boots the container, (6) the median of %d sequential\n"+
-		"  connections once it has sent READY=1 and %s more have passed (the table: the median of the rounds' medians)\n",
-		b.o.warm, b.o.settle)
+	if slices.Contains(b.kinds, boot) {
+		fmt.Fprintln(w, "wake-ups: the supervisor's context switches (voluntary and not, all threads) in the idle window")
+	}
+	if slices.Contains(b.kinds, activated) {
+		fmt.Fprintf(w, "(5), (6): behind systemd-socket-activate, with echo.socket (Accept=yes) inside; from connect() to\n"+
+			"  the first byte: (5) of the connection that boots the container, (6) the median of %d sequential\n"+
+			"  connections once it has sent READY=1 and %s more have passed (the table: the median of the rounds' medians)\n",
+			b.o.warm, b.o.settle)
+	}
 	fmt.Fprint(w, cgroupReport(b.cgRemoved, b.cgLeft, b.cgBefore))
 	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
 }
