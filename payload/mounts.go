@@ -107,6 +107,10 @@ func Mounts(o Options) []Mount {
 	if o.UserNS != nil {
 		bindSource = SourceTree
 	}
+	if o.Journal.Bind {
+		// --link-journal=host: before the user's binds, which may hide it.
+		ms = append(ms, Mount{Target: o.Journal.GuestPath, Source: o.Journal.HostPath, SourceIn: bindSource})
+	}
 	for _, b := range o.Binds {
 		ms = append(ms, Mount{Target: b.Target, Source: b.Source, SourceIn: bindSource, ReadOnly: b.ReadOnly, Recursive: b.Recursive, Follow: true})
 	}

@@ -39,25 +39,26 @@ type File struct {
 // Options is what the supervisor decided about one container, as plain
 // data. NewPlan turns it into a Plan.
 type Options struct {
-	Image          string      // absolute path of the image's root directory
-	Root           string      // empty host directory the stage builds the root on
-	Hostname       string      // hostname inside the container
-	Volatile       string      // VolatileNo, VolatileYes or VolatileState
-	Binds          []BindMount // user binds, in order
-	Console        string      // ConsolePTY or ConsolePipe
-	Argv           []string    // the payload's argv; Argv[0] is a path inside the container
-	Env            []string    // the payload's whole environment
-	ListenFDs      int         // fds 3..3+ListenFDs-1 are handed to the payload
-	UUID           string      // the container's UUID, for /run/host/container-uuid
-	OSRelease      []byte      // the host's os-release, for /run/host/os-release
-	Credentials    []File      // for /run/host/credentials
-	AsPid2         bool        // run Argv under a stub PID 1
-	UserNS         *IDMap      // run in a user namespace with this mapping (nil: none)
-	KeepCaps       []int       // --capability: kept although dropped by default
-	DropCaps       []int       // --drop-capability: dropped in addition
-	Timezone       string      // host time zone name ("Europe/Berlin") for /etc/localtime
-	TimezoneMode   string      // --timezone: "auto" (""), "symlink" or "off"
-	PrivateNetwork bool        // the container has its own network namespace
+	Image          string        // absolute path of the image's root directory
+	Root           string        // empty host directory the stage builds the root on
+	Hostname       string        // hostname inside the container
+	Volatile       string        // VolatileNo, VolatileYes or VolatileState
+	Binds          []BindMount   // user binds, in order
+	Console        string        // ConsolePTY or ConsolePipe
+	Argv           []string      // the payload's argv; Argv[0] is a path inside the container
+	Env            []string      // the payload's whole environment
+	ListenFDs      int           // fds 3..3+ListenFDs-1 are handed to the payload
+	UUID           string        // the container's UUID, for /run/host/container-uuid
+	OSRelease      []byte        // the host's os-release, for /run/host/os-release
+	Credentials    []File        // for /run/host/credentials
+	AsPid2         bool          // run Argv under a stub PID 1
+	UserNS         *IDMap        // run in a user namespace with this mapping (nil: none)
+	KeepCaps       []int         // --capability: kept although dropped by default
+	DropCaps       []int         // --drop-capability: dropped in addition
+	Timezone       string        // host time zone name ("Europe/Berlin") for /etc/localtime
+	TimezoneMode   string        // --timezone: "auto" (""), "symlink" or "off"
+	PrivateNetwork bool          // the container has its own network namespace
+	Journal        JournalAction // --link-journal: what the container side gets
 }
 
 // Plan is everything the init stage does, in order. It travels from the
@@ -134,7 +135,7 @@ func NewPlan(o Options) (Plan, error) {
 		AsPid2:    o.AsPid2,
 		Devices:   DevNodes(),
 		Symlinks:  append(append(baseSymlinks(o.Volatile), localtimeLink(o)...), DevSymlinks()...),
-		Dirs:      baseDirs(o.Volatile),
+		Dirs:      append(baseDirs(o.Volatile), journalDirs(o.Journal)...),
 		Loopback:  o.PrivateNetwork,
 		UserNS:    o.UserNS != nil,
 		DropCaps:  planCaps(o),
@@ -213,6 +214,15 @@ func localtimeLink(o Options) []Symlink {
 		return nil
 	}
 	return []Symlink{link}
+}
+
+// journalDirs is the container's journal directory when it is kept in the
+// image (--link-journal=guest); in host mode the bind makes its target.
+func journalDirs(a JournalAction) []string {
+	if !a.Linked() || a.Bind {
+		return nil
+	}
+	return []string{a.GuestPath}
 }
 
 // baseDirs are the top-level directories an empty volatile root needs

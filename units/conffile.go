@@ -93,6 +93,10 @@ var configKeys = map[string]configKey{
 		c.Timezone, err = ParseTimezone(v)
 		return err
 	}, func(c *Config) { c.Timezone = "" }},
+	"LinkJournal": {"LinkJournal", func(c *Config, v string) (err error) {
+		c.LinkJournal, err = ParseLinkJournal(v)
+		return err
+	}, func(c *Config) { c.LinkJournal = "" }},
 	"PrivateNetwork": {"PrivateNetwork", func(c *Config, v string) (err error) {
 		c.PrivateNetwork, err = ParseBool(v)
 		return err

@@ -41,6 +41,7 @@ Listen=8080
 Listen=/run/web.sock
 Parameters=systemd.unit=multi-user.target "quoted arg"
 Parameters=more
+LinkJournal=try-host
 `,
 		want: Config{
 			Directory: "/srv/web", Hostname: "web.lan", Boot: true, Volatile: VolatileState,
@@ -48,14 +49,15 @@ Parameters=more
 			Environment: []string{"LANG=C.UTF-8", "GREETING=hello world"},
 			Credentials: []Credential{{ID: "pw", Data: []byte("secret")}, {ID: "key", Path: "/etc/key"}},
 			UUID:        "0123abcd-4567-89ef-0123-456789abcdef", Console: ConsolePassive, NotifyReady: &yes,
-			Listen: []string{"8080", "/run/web.sock"},
-			Args:   []string{"systemd.unit=multi-user.target", "quoted arg", "more"},
+			Listen:      []string{"8080", "/run/web.sock"},
+			Args:        []string{"systemd.unit=multi-user.target", "quoted arg", "more"},
+			LinkJournal: LinkJournalTryHost,
 		},
 		src: Sources{
 			"Directory": {"f:3"}, "Hostname": {"f:4"}, "Boot": {"f:5"}, "AsPid2": {"f:6"}, "Volatile": {"f:7"},
 			"Binds": {"f:8", "f:9"}, "Environment": {"f:10", "f:11"}, "Credentials": {"f:12", "f:13"},
 			"UUID": {"f:14"}, "Console": {"f:15"}, "NotifyReady": {"f:16"}, "Listen": {"f:17", "f:18"},
-			"Args": {"f:19", "f:19", "f:20"},
+			"Args": {"f:19", "f:19", "f:20"}, "LinkJournal": {"f:21"},
 		},
 	}, {
 		name: "syntax: comments, blanks, spaces, continuation, CRLF, BOM",

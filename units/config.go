@@ -25,6 +25,20 @@ const (
 	ConsolePipe        Console = "pipe"        // no pty: the payload gets our stdio
 )
 
+// LinkJournal selects whether the container's journal is made visible on
+// the host, beneath /var/log/journal/MACHINE-ID.
+type LinkJournal string
+
+// The --link-journal= modes, with systemd-nspawn's meanings.
+const (
+	LinkJournalNo       LinkJournal = "no"        // not linked
+	LinkJournalHost     LinkJournal = "host"      // kept on the host, bound into the container
+	LinkJournalTryHost  LinkJournal = "try-host"  // host, unless the host has no persistent journal
+	LinkJournalGuest    LinkJournal = "guest"     // kept in the image, symlinked from the host
+	LinkJournalTryGuest LinkJournal = "try-guest" // guest, unless that cannot be done
+	LinkJournalAuto     LinkJournal = "auto"      // whatever an earlier host or guest boot left on the host
+)
+
 // Bind is one --bind= or --bind-ro= request.
 type Bind struct {
 	Source    string // absolute path on the host
@@ -62,11 +76,12 @@ type Config struct {
 	Args        []string // positional arguments: init arguments with -b, else the command
 	Quiet       bool     // -q: no informational messages
 
-	Timezone         string   // --timezone=: "", "auto", "symlink" or "off"
-	PrivateNetwork   bool     // --private-network: own network namespace, loopback only
-	NetworkVeth      bool     // -n/--network-veth: own network namespace and a veth pair
-	Register         *bool    // --register=: nil means "if systemd-machined is there"
-	PrivateUsers     string   // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
-	Capabilities     []string // --capability=: kept in addition to the defaults (canonical names)
-	DropCapabilities []string // --drop-capability=: removed from the defaults
+	Timezone         string      // --timezone=: "", "auto", "symlink" or "off"
+	LinkJournal      LinkJournal // --link-journal=: empty means auto (try-guest for `sockspawn boot`)
+	PrivateNetwork   bool        // --private-network: own network namespace, loopback only
+	NetworkVeth      bool        // -n/--network-veth: own network namespace and a veth pair
+	Register         *bool       // --register=: nil means "if systemd-machined is there"
+	PrivateUsers     string      // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
+	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
+	DropCapabilities []string    // --drop-capability=: removed from the defaults
 }

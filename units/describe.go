@@ -36,6 +36,7 @@ func Describe(c Config, s Sources) string {
 	single("Boot", "Boot", FormatBool(c.Boot), !c.Boot)
 	single("AsPid2", "AsPid2", FormatBool(c.AsPid2), !c.AsPid2)
 	single("Timezone", "Timezone", c.Timezone, c.Timezone == "")
+	single("LinkJournal", "LinkJournal", string(c.LinkJournal), c.LinkJournal == "")
 	single("PrivateNetwork", "PrivateNetwork", FormatBool(c.PrivateNetwork), !c.PrivateNetwork)
 	single("NetworkVeth", "NetworkVeth", FormatBool(c.NetworkVeth), !c.NetworkVeth)
 	single("Volatile", "Volatile", string(c.Volatile), c.Volatile == "")

@@ -91,7 +91,7 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone",
+	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -139,6 +139,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Register = flags.Register
 		case "Timezone":
 			c.Timezone = flags.Timezone
+		case "LinkJournal":
+			c.LinkJournal = flags.LinkJournal
 		case "PrivateNetwork":
 			c.PrivateNetwork = flags.PrivateNetwork
 		case "NetworkVeth":

@@ -211,6 +211,16 @@ func ParsePrivateUsers(s string) (UserRange, error) {
 	return UserRange{Enabled: true, Base: uint32(b), Size: uint32(n)}, nil
 }
 
+// ParseLinkJournal parses a --link-journal= / LinkJournal= mode: no, host,
+// try-host, guest, try-guest or auto.
+func ParseLinkJournal(s string) (LinkJournal, error) {
+	switch m := LinkJournal(s); m {
+	case LinkJournalNo, LinkJournalHost, LinkJournalTryHost, LinkJournalGuest, LinkJournalTryGuest, LinkJournalAuto:
+		return m, nil
+	}
+	return "", invalid("", s, "want no, host, try-host, guest, try-guest or auto")
+}
+
 // ParseTimezone parses a --timezone= / Timezone= mode: auto, symlink or
 // off. nspawn's copy, bind and delete are refused as not supported.
 func ParseTimezone(s string) (string, error) {

@@ -270,3 +270,36 @@ func FuzzParseDirectory(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLinkJournal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    LinkJournal
+		wantErr string
+	}{
+		{"no", LinkJournalNo, ""}, {"host", LinkJournalHost, ""}, {"try-host", LinkJournalTryHost, ""},
+		{"guest", LinkJournalGuest, ""}, {"try-guest", LinkJournalTryGuest, ""}, {"auto", LinkJournalAuto, ""},
+		{"yes", "", `"yes": want no, host, try-host, guest, try-guest or auto`},
+		{"Host", "", "want no, host"},
+		{"", "", "want no, host"},
+	}
+	for _, tt := range tests {
+		got, err := ParseLinkJournal(tt.in)
+		checkErr(t, err, tt.wantErr)
+		if got != tt.want {
+			t.Errorf("ParseLinkJournal(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseLinkJournal(f *testing.F) {
+	for _, s := range []string{"no", "try-guest", "auto", "", "host\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseLinkJournal(s)
+		if (err == nil) != (string(m) == s && m != "") {
+			t.Fatalf("ParseLinkJournal(%q) = %q, %v", s, m, err)
+		}
+	})
+}

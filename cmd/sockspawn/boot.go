@@ -18,6 +18,11 @@ func cmdBoot(args []string) int {
 	if !ok {
 		return code
 	}
+	if c.LinkJournal == "" {
+		// As systemd-nspawn@.service: a persistent container's journal
+		// shows on the host; a volatile one's is quietly not linked.
+		c.LinkJournal = units.LinkJournalTryGuest
+	}
 	return runConfig(c)
 }
 

@@ -170,6 +170,12 @@ func options() []option {
 				c.Register = &b
 				return err
 			}},
+		{long: "link-journal", field: "LinkJournal", arg: requiredArg, meta: "MODE", section: "Integration",
+			help: "Make the container's journal visible on the host, in /var/log/journal/MACHINE-ID, where journalctl -m and journalctl -D find it, also after the container is gone. MACHINE-ID is the image's /etc/machine-id, else the one derived from the UUID. host: the journal lives on the host, in a directory made there and bound into the container (this works with --volatile too). guest: it lives in the image, and the host gets a symlink to it. try-host and try-guest: the same, but nothing is done where it cannot be (the host has no /var/log/journal, or a volatile /var for guest). auto (the default for run): repeat what an earlier host or guest boot left on the host, else nothing. no: nothing. sockspawn boot (container@.service) defaults to try-guest, as systemd-nspawn@.service does. The machine ID must differ from the host's.",
+			set: func(c *units.Config, v string) (err error) {
+				c.LinkJournal, err = units.ParseLinkJournal(v)
+				return err
+			}},
 		{short: 'q', long: "quiet", field: "Quiet", section: "Output",
 			help: "Do not print informational messages, such as where the container runs.",
 			set:  func(c *units.Config, _ string) error { c.Quiet = true; return nil }},

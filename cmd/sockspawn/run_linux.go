@@ -105,6 +105,10 @@ func runConfig(c units.Config) int {
 		}
 		defer userRange.Release()
 	}
+	journal, err := journalAction(c, d, warn)
+	if err != nil {
+		return errorf("%v", err)
+	}
 	consoleMode := payload.ConsolePTY
 	if d.Console == units.ConsolePipe {
 		consoleMode = payload.ConsolePipe
@@ -141,10 +145,21 @@ func runConfig(c units.Config) int {
 		PrivateNetwork: c.PrivateNetwork || c.NetworkVeth,
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
+		Journal:        journal,
 	})
 	if err != nil {
 		return errorf("%v", err)
 	}
+	undoJournal, err := payload.ApplyJournal(journal, journalOwner(userRange))
+	if err != nil {
+		return errorf("%v", err)
+	}
+	ran := false // the payload ran at least once: the journal link stays
+	defer func() {
+		if !ran {
+			undoJournal()
+		}
+	}()
 	stop := make(chan os.Signal, 4)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH)
 	defer signal.Stop(stop)
@@ -159,7 +174,8 @@ func runConfig(c units.Config) int {
 			return errorf("%v", first.err)
 		}
 		copied <- sealedCopy{} // later boots make their own
-		status, again := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn)
+		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn)
+		ran = ran || execed
 		if first.file != nil {
 			first.file.Close()
 		}
@@ -175,8 +191,8 @@ func runConfig(c units.Config) int {
 // bootOnce boots the container once and supervises it to its end. again
 // is true when sockspawn holds its own listening sockets (--listen) and
 // the container ended by itself: the sockets are then re-armed and the
-// next connection boots it again.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again bool) {
+// next connection boots it again. execed is true when the payload ran.
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again, execed bool) {
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
 	defer prep.release(warn)
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
@@ -185,7 +201,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		// matters if it crashes before reporting.
 		devnull, err := os.Open(os.DevNull)
 		if err != nil {
-			return errorf("%v", err), false
+			return errorf("%v", err), false, false
 		}
 		defer devnull.Close()
 		stdio[0], stdio[1] = devnull, devnull
@@ -202,14 +218,14 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	} else {
 		// Straight into the container's cgroup: clone3(CLONE_INTO_CGROUP).
 		if err := prep.wait(); err != nil {
-			return errorf("%v", err), false
+			return errorf("%v", err), false, false
 		}
 		spec.CgroupFD, spec.LateCgroupNS = prep.cg.FD(), prep.cg.HasV1()
 	}
 	st, err := payload.Start(plan, spec)
 	trace("stage started, plan handed over")
 	if err != nil {
-		return errorf("%s: %v", d.Machine, err), false
+		return errorf("%s: %v", d.Machine, err), false, false
 	}
 	if !sockets.own {
 		// The container's init owns the sockets now; systemd keeps its
@@ -222,7 +238,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 			warn(err.Error())
 		}
 	}
-	return status, sockets.own && !stopped && st.Execed()
+	return status, sockets.own && !stopped && st.Execed(), st.Execed()
 }
 
 // deviceRules is the container's device allow-list: the nodes of its

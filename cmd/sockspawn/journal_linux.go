@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/sockspawn/sockspawn/payload"
+	"github.com/sockspawn/sockspawn/units"
+)
+
+// journalAction decides what --link-journal does for this container,
+// from the host's state; nothing is changed yet (payload.ApplyJournal).
+func journalAction(c units.Config, d decision, warn func(string)) (payload.JournalAction, error) {
+	volatile := string(c.Volatile)
+	if volatile == "" {
+		volatile = payload.VolatileNo
+	}
+	id := payload.ContainerMachineID(d.Image, volatile, d.UUID)
+	a, skip, err := payload.PlanJournal(string(c.LinkJournal), volatile, d.Image, id, payload.InspectJournal(id))
+	if skip != "" {
+		warn(skip)
+	}
+	trace("journal: machine ID " + id + ", linked: " + map[bool]string{true: a.HostPath, false: "no"}[a.Linked()])
+	return a, err
+}
+
+// journalOwner is the host UID and GID of the container's root with -U,
+// to own a journal directory made on the host; nil without -U.
+func journalOwner(r *payload.UserRange) *[2]int {
+	if r == nil {
+		return nil
+	}
+	return &[2]int{int(r.Base), int(r.Base)}
+}
