@@ -117,7 +117,15 @@ func Mounts(o Options) []Mount {
 	// /run/host comes after the user's binds, so that a bind on /run
 	// cannot hide it; binds inside it are refused by NewPlan.
 	ms = append(ms,
-		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true},
+		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true})
+	if o.Incoming != "" && o.UserNS == nil {
+		// A slave of the host's mount (the stage made every mount a
+		// slave first): what machined mounts beneath the host directory
+		// appears here, and nothing goes back. machined refuses
+		// `machinectl bind` into a user namespace anyway.
+		ms = append(ms, Mount{Target: IncomingDir, Source: o.Incoming, SourceIn: SourceHost, ReadOnly: true})
+	}
+	ms = append(ms,
 		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true},
 		// Last: with a late cgroup namespace (StageSpec.LateCgroupNS) the
 		// stage waits here until it is in its v1 cgroups, and everything

@@ -59,6 +59,9 @@ type Options struct {
 	TimezoneMode   string        // --timezone: "auto" (""), "symlink" or "off"
 	PrivateNetwork bool          // the container has its own network namespace
 	Journal        JournalAction // --link-journal: what the container side gets
+	// Incoming is the host directory bound read-only at
+	// /run/host/incoming, the tunnel of `machinectl bind`; empty for none.
+	Incoming string
 }
 
 // Plan is everything the init stage does, in order. It travels from the

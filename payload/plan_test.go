@@ -506,3 +506,35 @@ func TestMountsUserNamespace(t *testing.T) {
 		}
 	}
 }
+
+// The tunnel of `machinectl bind` is bound read-only inside /run/host,
+// after its tmpfs, and only without a user namespace.
+func TestIncomingMount(t *testing.T) {
+	o := Options{Image: "/img", Root: "/run/r", Argv: []string{"/bin/sh"}, Console: ConsolePipe, Incoming: "/run/sockspawn/machines/m/propagate"}
+	find := func(ms []Mount) (runHost, incoming int) {
+		runHost, incoming = -1, -1
+		for i, m := range ms {
+			switch m.Target {
+			case RunHostDir:
+				runHost = i
+			case IncomingDir:
+				incoming = i
+				if m.Source != o.Incoming || m.SourceIn != SourceHost || !m.ReadOnly || m.Recursive {
+					t.Errorf("incoming mount %+v; want a read-only, non-recursive bind of %s", m, o.Incoming)
+				}
+			}
+		}
+		return
+	}
+	if rh, in := find(Mounts(o)); in < 0 || in < rh {
+		t.Errorf("/run/host at %d, /run/host/incoming at %d: want it there, after /run/host", rh, in)
+	}
+	o.UserNS = &IDMap{Base: 100000, Size: 65536}
+	if _, in := find(Mounts(o)); in >= 0 {
+		t.Error("with a user namespace, /run/host/incoming is bound in all the same")
+	}
+	o.UserNS, o.Incoming = nil, ""
+	if _, in := find(Mounts(o)); in >= 0 {
+		t.Error("without a tunnel, /run/host/incoming is bound in all the same")
+	}
+}

@@ -3,6 +3,7 @@ package payload
 // Paths of the /run/host hierarchy inside the container.
 const (
 	RunHostDir     = "/run/host"
+	IncomingDir    = RunHostDir + "/incoming"
 	NotifySocket   = "/run/host/notify"
 	CredentialsDir = "/run/host/credentials"
 	ManagerName    = "sockspawn" // the value of $container and /run/host/container-manager

@@ -17,6 +17,10 @@ type decision struct {
 	Console     units.Console
 	NotifyReady bool
 	Argv        []string
+	// Tunnel is the host directory whose mounts reach the container's
+	// /run/host/incoming (`machinectl bind`), once the runtime directory
+	// exists; empty with -U.
+	Tunnel string
 }
 
 // decide resolves defaults and checks a Config. It reads nothing but what

@@ -164,7 +164,7 @@ func options() []option {
 			help: "Like --private-network, and add a virtual Ethernet link: host0 inside (systemd-networkd there runs DHCP and IPv4LL on it by default) and ve-NAME on the host (systemd-networkd on the host serves DHCP on it by default). Both have MAC addresses derived from the machine name, the same on every boot.",
 			set:  func(c *units.Config, _ string) error { c.NetworkVeth = true; return nil }},
 		{long: "register", field: "Register", arg: requiredArg, meta: "BOOL", section: "Integration",
-			help: "Register the container with systemd-machined, so that machinectl lists it and journalctl -M, systemctl -M and machinectl shell reach it. By default sockspawn registers when machined is there and goes on quietly when it is not; yes makes a failure to register fatal, no skips it.",
+			help: "Register the container with systemd-machined, so that machinectl lists it, journalctl -M, systemctl -M and machinectl shell reach it, and machinectl bind mounts host directories into it (through /run/host/incoming; not with -U, which machined refuses). By default sockspawn registers when machined is there and goes on quietly when it is not; yes makes a failure to register fatal, no skips it.",
 			set: func(c *units.Config, v string) error {
 				b, err := units.ParseBool(v)
 				c.Register = &b

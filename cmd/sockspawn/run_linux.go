@@ -105,6 +105,9 @@ func runConfig(c units.Config) int {
 		}
 		defer userRange.Release()
 	}
+	if userRange == nil {
+		d.Tunnel = rt.Propagate
+	}
 	journal, err := journalAction(c, d, warn)
 	if err != nil {
 		return errorf("%v", err)
@@ -146,6 +149,7 @@ func runConfig(c units.Config) int {
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
+		Incoming:       d.Tunnel,
 	})
 	if err != nil {
 		return errorf("%v", err)

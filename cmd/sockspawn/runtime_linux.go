@@ -20,7 +20,12 @@ var RuntimeBase = "/run/sockspawn/machines"
 type machineRuntime struct {
 	Dir  string
 	Root string
-	lock *os.File
+	// Propagate is the mount tunnel of `machinectl bind`: bound
+	// read-only at /run/host/incoming in the container, it receives
+	// what machined mounts beneath it on the host
+	// (activation.LinkPropagation).
+	Propagate string
+	lock      *os.File
 }
 
 func acquireRuntime(machine string) (*machineRuntime, error) {
@@ -43,10 +48,14 @@ func acquireRuntime(machine string) (*machineRuntime, error) {
 		}
 		return nil, &os.PathError{Op: "flock", Path: dir, Err: err}
 	}
-	rt := &machineRuntime{Dir: dir, Root: filepath.Join(dir, "root"), lock: lock}
+	rt := &machineRuntime{Dir: dir, Root: filepath.Join(dir, "root"), Propagate: filepath.Join(dir, "propagate"), lock: lock}
 	if err := os.Mkdir(rt.Root, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		rt.release()
 		return nil, fmt.Errorf("create staging directory: %w", err)
+	}
+	if err := os.Mkdir(rt.Propagate, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		rt.release()
+		return nil, fmt.Errorf("create mount tunnel directory: %w", err)
 	}
 	return rt, nil
 }
@@ -54,6 +63,8 @@ func acquireRuntime(machine string) (*machineRuntime, error) {
 // release removes the runtime directory and drops the lock.
 func (rt *machineRuntime) release() {
 	_ = os.Remove(rt.Root)
+	// Never RemoveAll: machined may (briefly) have a mount beneath it.
+	_ = os.Remove(rt.Propagate)
 	_ = os.Remove(rt.Dir)
 	_ = os.Remove(RuntimeBase) // only if no other machine runs
 	_ = os.Remove(filepath.Dir(RuntimeBase))

@@ -47,12 +47,22 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		return errorf("%s: %v", d.Machine, err), false
 	}
 	trace("payload executed")
-	if err := register(d, c, pid); err != nil {
+	registered, err := register(d, c, pid)
+	if err != nil {
 		kill()
 		_ = st.Cmd.Wait()
 		return errorf("%v", err), false
 	}
-	defer unregister(d, c)
+	if registered {
+		defer unregister(d, c)
+		if d.Tunnel != "" {
+			unlink, err := activation.LinkPropagation(d.Machine, d.Tunnel)
+			if err != nil && !c.Quiet {
+				fmt.Fprintf(os.Stderr, "sockspawn: %v\n", err)
+			}
+			defer unlink()
+		}
+	}
 	notifyHost(fmt.Sprintf("X_SOCKSPAWN_LEADER_PID=%d", pid))
 	if !d.NotifyReady {
 		notifyHost("READY=1\nSTATUS=Container running.")
@@ -135,30 +145,27 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 
 // register tells systemd-machined about the container, as --register
 // asks: by default only when machined is there; with --register=yes a
-// failure is an error.
-func register(d decision, c units.Config, leader int) error {
+// failure is an error. registered says whether machined took it.
+func register(d decision, c units.Config, leader int) (registered bool, err error) {
 	if c.Register != nil && !*c.Register {
-		return nil
+		return false, nil
 	}
-	err := activation.RegisterMachine(activation.Machine{Name: d.Machine, UUID: d.UUID, Leader: leader, Directory: d.Image})
+	err = activation.RegisterMachine(activation.Machine{Name: d.Machine, UUID: d.UUID, Leader: leader, Directory: d.Image})
 	switch {
 	case err == nil:
-		return nil
+		return true, nil
 	case c.Register == nil && errors.Is(err, activation.ErrNoMachined):
-		return nil
+		return false, nil
 	case c.Register == nil:
 		if !c.Quiet {
 			fmt.Fprintf(os.Stderr, "sockspawn: not registered with systemd-machined: %v\n", err)
 		}
-		return nil
+		return false, nil
 	}
-	return fmt.Errorf("--register=yes: %w", err)
+	return false, fmt.Errorf("--register=yes: %w", err)
 }
 
 func unregister(d decision, c units.Config) {
-	if c.Register != nil && !*c.Register {
-		return
-	}
 	_ = activation.UnregisterMachine(d.Machine)
 }
 

@@ -34,6 +34,7 @@ func TestHostMachined(t *testing.T) {
 		{"machinectl-poweroff-and-terminate", testMachinedPoweroff},
 		{"by-hand-outside-any-unit", testByHandOutsideUnits},
 		{"by-hand-from-a-plain-scope", testByHandFromScope},
+		{"machinectl-bind", testMachinectlBind},
 		{"machined-masked", testMachinedMasked}, // last: it masks machined
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, h) })
