@@ -11,7 +11,12 @@ import (
 // testMachinectlBind: `machinectl bind` mounts a directory of the nspawn
 // host into a running container@.service machine, read-write and
 // read-only, through the tunnel at /run/host/incoming; after the machine
-// stops, neither the tunnel's symlink nor its directory is left.
+// stops, neither the tunnel's symlink nor its directory is left. On the
+// way, `machinectl shell` runs a command in it.
+//
+// The machine's volatile root has no /etc/pam.d (nor has the nspawn
+// host's), and machinectl shell's container-shell@.service goes through
+// PAM: the machine gets a permissive one bound in.
 func testMachinectlBind(t *testing.T, h *nspawnHost) {
 	const name = "binder"
 	hostStopUnits(t, h, "container@"+name+".service")
@@ -19,7 +24,16 @@ func testMachinectlBind(t *testing.T, h *nspawnHost) {
 	h.Must(t, "mkdir", "-p", src)
 	t.Cleanup(func() { h.Run(t, 10*time.Second, "rm", "-rf", src) })
 	h.WriteFile(t, src+"/greeting", "hello through machinectl bind\n")
-	m := hostStartMachine(t, h, name, "")
+	h.WriteFile(t, src+"-pam.d/other", "auth required pam_permit.so\naccount required pam_permit.so\npassword required pam_permit.so\nsession required pam_permit.so\n")
+	t.Cleanup(func() { h.Run(t, 10*time.Second, "rm", "-rf", src+"-pam.d") })
+	m := hostStartMachine(t, h, name, "BindReadOnly="+src+"-pam.d:/etc/pam.d\n")
+
+	// machinectl shell relays a pty, and gives up when its input ends:
+	// script(1) gives it a terminal, and sleep keeps that open.
+	shell := "sleep 3 | script -qec \"machinectl shell -q " + name + " /bin/sh -c 'echo shell-in-\\$(hostname)'\" /dev/null"
+	if r := h.Run(t, 30*time.Second, "sh", "-c", shell); r.Status != 0 || !strings.Contains(r.Stdout, "shell-in-"+name) {
+		t.Errorf("machinectl shell %s: want shell-in-%s, got %s", name, name, r)
+	}
 
 	// Before any bind: /run/host/incoming is there, read-only, and empty.
 	if r := m.Enter(10*time.Second, "findmnt", "-n", "-o", "OPTIONS,PROPAGATION", "/run/host/incoming"); r.Status != 0 ||

@@ -187,6 +187,11 @@ func testMachinedRegistered(t *testing.T, h *nspawnHost) {
 	if s := strings.TrimSpace(r.Stdout); s != "running" && s != "degraded" {
 		t.Errorf("systemctl -M web is-system-running: want running or degraded, got %s", r)
 	}
+	// A transient unit and a shell started inside from the host, the way
+	// administrators reach an nspawn machine.
+	if r := h.Run(t, 30*time.Second, "systemd-run", "-M", "web", "--wait", "-q", "-p", "PrivateTmp=yes", "/bin/sh", "-c", "test \"$(hostname)\" = web"); r.Status != 0 {
+		t.Errorf("systemd-run -M web --wait: %s", r)
+	}
 
 	// Unregistered by the time `systemctl stop` returns.
 	if r := h.Run(t, shutdownTimeout, "systemctl", "stop", "container@web.service"); r.Status != 0 {
