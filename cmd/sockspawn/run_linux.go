@@ -180,9 +180,6 @@ func runConfig(c units.Config) int {
 		copied <- sealedCopy{} // later boots make their own
 		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn)
 		ran = ran || execed
-		if first.file != nil {
-			first.file.Close()
-		}
 		if !again {
 			return status
 		}
@@ -196,7 +193,16 @@ func runConfig(c units.Config) int {
 // is true when sockspawn holds its own listening sockets (--listen) and
 // the container ended by itself: the sockets are then re-armed and the
 // next connection boots it again. execed is true when the payload ran.
+// bootOnce closes exeCopy, the sealed copy of sockspawn, as soon as the
+// stage runs from it: the container need not hold its memory.
 func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again, execed bool) {
+	closeCopy := func() {
+		if exeCopy != nil {
+			exeCopy.Close()
+			exeCopy = nil
+		}
+	}
+	defer closeCopy()
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
 	defer prep.release(warn)
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
@@ -227,6 +233,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		spec.CgroupFD, spec.LateCgroupNS = prep.cg.FD(), prep.cg.HasV1()
 	}
 	st, err := payload.Start(plan, spec)
+	closeCopy() // the stage's own mapping keeps it until the payload runs
 	trace("stage started, plan handed over")
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false, false

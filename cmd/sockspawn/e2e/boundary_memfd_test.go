@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,24 @@ func TestBoundaryStageBinary(t *testing.T) {
 		var r exeReport
 		parseProbe(t, m.Stdout.String(), &r)
 		checkStageExe(t, r, before, 2)
+	})
+
+	// Once the payload runs, the supervisor has let go of the copy: its
+	// memory is not held for the container's whole life.
+	t.Run("copy-released", func(t *testing.T) {
+		t.Parallel()
+		m := startMachine(t, runSpec{Args: []string{"-D", "/", "--volatile=yes", "--console=pipe", "-q", "--", "/bin/sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"}, Notify: true})
+		m.Leader()
+		dir := fmt.Sprintf("/proc/%d/fd", m.cmd.Process.Pid)
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fd := range fds {
+			if l, _ := os.Readlink(dir + "/" + fd.Name()); strings.HasPrefix(l, "/memfd:sockspawn") {
+				t.Errorf("the supervisor still holds fd %s -> %s while the payload runs", fd.Name(), l)
+			}
+		}
 	})
 
 	// The image's init is a script whose interpreter is /proc/self/exe,
