@@ -139,7 +139,6 @@ func benchMain(args []string) int {
 	}
 	kinds := o.kinds
 	var socketActivate string
-	missingActivate := false
 	if slices.Contains(kinds, activated) {
 		socketActivate, err = exec.LookPath(o.activate)
 		if err != nil {
@@ -147,7 +146,6 @@ func benchMain(args []string) int {
 			// as not measured and the bench fails.
 			progress("bench: %s: %v (apt-get install systemd); not measuring (5) and (6)", o.activate, err)
 			kinds = slices.DeleteFunc(slices.Clone(kinds), func(k kind) bool { return k == activated })
-			missingActivate = true
 		}
 	}
 	cgroups := watchCgroups(machine)
@@ -175,9 +173,8 @@ func benchMain(args []string) int {
 		os.Exit(130)
 	}()
 
-	b := &bench{o: o, tools: tools, kinds: kinds, socketActivate: socketActivate, missingActivate: missingActivate,
-		work: work, payload: payload, results: map[string]*results{}}
-	if missingActivate {
+	b := &bench{o: o, tools: tools, kinds: kinds, socketActivate: socketActivate, work: work, payload: payload, results: map[string]*results{}}
+	if b.missingActivate() {
 		b.failures++
 	}
 	b.header(os.Stdout)
@@ -226,18 +223,25 @@ type bench struct {
 	tools          []tool
 	kinds          []kind // measured, in this order each round
 	socketActivate string // systemd-socket-activate, for activated
-	// missingActivate: activated was asked for, but there is no
-	// systemd-socket-activate.
-	missingActivate bool
-	work            string
-	payload         string
-	seq             int
-	results         map[string]*results // by tool name
-	failures        int
-	cgRemoved       []string // cgroups the run left behind, removed
-	cgLeft          []string // cgroups the run left behind, not removable
-	cgBefore        []string // cgroups where nspawn puts its own, from before the run
+	work           string
+	payload        string
+	seq            int
+	results        map[string]*results // by tool name
+	failures       int
+	cgRemoved      []string // cgroups the run left behind, removed
+	cgLeft         []string // cgroups the run left behind, not removable
+	cgBefore       []string // cgroups where nspawn puts its own, from before the run
 }
+
+// asked reports whether -measure asked for kind k.
+func (b *bench) asked(k kind) bool { return slices.Contains(b.o.kinds, k) }
+
+// measures reports whether this run measures kind k.
+func (b *bench) measures(k kind) bool { return slices.Contains(b.kinds, k) }
+
+// missingActivate reports whether (5) and (6) were asked for but are not
+// measured: there is no systemd-socket-activate.
+func (b *bench) missingActivate() bool { return b.asked(activated) && !b.measures(activated) }
 
 // results are one tool's samples.
 type results struct {
@@ -285,7 +289,7 @@ func (b *bench) header(w io.Writer) {
 			}
 		}
 	}
-	if slices.Contains(b.kinds, activated) {
+	if b.measures(activated) {
 		fmt.Fprintf(w, "  UNITS: echo.socket (ListenStream=127.0.0.1:PORT Accept=yes, in sockets.target.wants/) and\n"+
 			"  echo@.service (ExecStart=/bin/sh -c 'echo hello', StandardInput=/StandardOutput=socket);\n"+
 			"  PORT: a free port on 127.0.0.1, a new one each run\n")

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -130,7 +129,7 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintln(w, strings.TrimRight(head, " "))
 	fmt.Fprintln(w, strings.Repeat("-", len(strings.TrimRight(head, " "))+8))
 	for _, rw := range rows {
-		if !slices.Contains(b.kinds, rw.kind) && !(rw.kind == activated && b.missingActivate) {
+		if !b.asked(rw.kind) {
 			continue // not asked for with -measure
 		}
 		line := fmt.Sprintf("%-34s", rw.label)
@@ -181,10 +180,10 @@ func (b *bench) report(w io.Writer) {
 			continue
 		}
 		var exits []string
-		if slices.Contains(b.kinds, boot) {
+		if b.measures(boot) {
 			exits = append(exits, "booted "+statusText(r.statuses))
 		}
-		if slices.Contains(b.kinds, activated) {
+		if b.measures(activated) {
 			exits = append(exits, "activated "+statusText(r.activatedStatuses))
 		}
 		if len(exits) == 0 {
@@ -206,13 +205,13 @@ func (b *bench) report(w io.Writer) {
 			fmt.Fprintf(w, "  (5) %s\n  (6) %s (all: %s)\n", durations(r.cold), durations(r.warm), spread(r.warmAll))
 		}
 	}
-	if b.missingActivate {
+	if b.missingActivate() {
 		fmt.Fprintf(w, "(5) and (6) not measured: %s not found\n", b.o.activate)
 	}
-	if slices.Contains(b.kinds, boot) {
+	if b.measures(boot) {
 		fmt.Fprintln(w, "wake-ups: the supervisor's context switches (voluntary and not, all threads) in the idle window")
 	}
-	if slices.Contains(b.kinds, activated) {
+	if b.measures(activated) {
 		fmt.Fprintf(w, "(5), (6): behind systemd-socket-activate, with echo.socket (Accept=yes) inside; from connect() to\n"+
 			"  the first byte: (5) of the connection that boots the container, (6) the median of %d sequential\n"+
 			"  connections once it has sent READY=1 and %s more have passed (the table: the median of the rounds' medians)\n",
