@@ -8,6 +8,9 @@ import (
 // journalAction decides what --link-journal does for this container,
 // from the host's state; nothing is changed yet (payload.ApplyJournal).
 func journalAction(c units.Config, d decision, warn func(string)) (payload.JournalAction, error) {
+	if c.LinkJournal == units.LinkJournalNo {
+		return payload.JournalAction{}, nil // nothing of the host to look at
+	}
 	volatile := string(c.Volatile)
 	if volatile == "" {
 		volatile = payload.VolatileNo
@@ -17,7 +20,11 @@ func journalAction(c units.Config, d decision, warn func(string)) (payload.Journ
 	if skip != "" {
 		warn(skip)
 	}
-	trace("journal: machine ID " + id + ", linked: " + map[bool]string{true: a.HostPath, false: "no"}[a.Linked()])
+	linked := "not linked"
+	if a.Linked() {
+		linked = "linked at " + a.HostPath
+	}
+	trace("journal of machine ID " + id + ": " + linked)
 	return a, err
 }
 

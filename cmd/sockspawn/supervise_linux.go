@@ -54,7 +54,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		return errorf("%v", err), false
 	}
 	if registered {
-		defer unregister(d, c)
+		defer func() { _ = activation.UnregisterMachine(d.Machine) }()
 		if d.Tunnel != "" {
 			unlink, err := activation.LinkPropagation(d.Machine, d.Tunnel)
 			if err != nil && !c.Quiet {
@@ -163,10 +163,6 @@ func register(d decision, c units.Config, leader int) (registered bool, err erro
 		return false, nil
 	}
 	return false, fmt.Errorf("--register=yes: %w", err)
-}
-
-func unregister(d decision, c units.Config) {
-	_ = activation.UnregisterMachine(d.Machine)
 }
 
 // debugLogging reports whether debug output was asked for, the way
