@@ -150,12 +150,7 @@ LinkJournal=try-host
 			if err != nil {
 				return
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Config:\n got %+v\nwant %+v", got, tt.want)
-			}
-			if !reflect.DeepEqual(src, tt.src) {
-				t.Errorf("Sources:\n got %v\nwant %v", src, tt.src)
-			}
+			wantConfig(t, got, src, tt.want, tt.src)
 		})
 	}
 }

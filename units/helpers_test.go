@@ -1,6 +1,7 @@
 package units
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,18 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Errorf("no error, want one containing %q", want)
 	case want != "" && !strings.Contains(err.Error(), want):
 		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+// wantConfig fails t unless a parsed Config and its Sources are the
+// expected ones.
+func wantConfig(t *testing.T, got Config, src Sources, want Config, wantSrc Sources) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Config:\n got %+v\nwant %+v", got, want)
+	}
+	if !reflect.DeepEqual(src, wantSrc) {
+		t.Errorf("Sources:\n got %v\nwant %v", src, wantSrc)
 	}
 }
 

@@ -94,12 +94,7 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Config:\n got %+v\nwant %+v", got, tt.want)
-			}
-			if !reflect.DeepEqual(src, tt.src) {
-				t.Errorf("Sources:\n got %v\nwant %v", src, tt.src)
-			}
+			wantConfig(t, got, src, tt.want, tt.src)
 		})
 	}
 }
