@@ -74,18 +74,26 @@ func sendMsg(f *os.File, m syncMsg, fds ...int) error {
 func recvMsg(f *os.File) (syncMsg, []*os.File, error) {
 	oob := make([]byte, unix.CmsgSpace(8*4))
 	reset := false
+	// again says whether a failed recvmsg is to be tried again: after
+	// EINTR, and after the first ECONNRESET. The peer closing with a
+	// message of ours unread (the stage failed and exited) is reported
+	// once, by whichever recvmsg comes next, the peek or the read,
+	// before the messages the peer sent, which are still queued.
+	again := func(err error) bool {
+		switch {
+		case errors.Is(err, unix.EINTR):
+			return true
+		case errors.Is(err, unix.ECONNRESET) && !reset:
+			reset = true
+			return true
+		}
+		return false
+	}
 	for {
 		// Peek with MSG_TRUNC for the real size, so a small message
 		// costs a small buffer.
 		size, _, _, _, err := unix.Recvmsg(int(f.Fd()), make([]byte, 1), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if errors.Is(err, unix.ECONNRESET) && !reset {
-			// The peer closed with a message of ours unread (the stage
-			// failed and exited): the kernel reports that once, before
-			// the messages the peer sent, which are still queued.
-			reset = true
+		if again(err) {
 			continue
 		}
 		if err != nil {
@@ -96,7 +104,7 @@ func recvMsg(f *os.File) (syncMsg, []*os.File, error) {
 		}
 		buf := make([]byte, size+1)
 		n, oobn, flags, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if errors.Is(err, unix.EINTR) {
+		if again(err) {
 			continue
 		}
 		if err != nil {
