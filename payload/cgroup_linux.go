@@ -1,7 +1,6 @@
 package payload
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -45,11 +44,18 @@ func UnifiedMount() (string, error) {
 	return "", fmt.Errorf("no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified")
 }
 
+// procLines splits the text of a /proc file into its lines, at "\n" only:
+// the kernel ends lines with nothing else, and a "\r" (which
+// bufio.ScanLines would drop at a line's end) can be part of a cgroup's
+// name.
+func procLines(b []byte) []string {
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
 // OwnCgroup returns the cgroup2 path ("0::" line) of /proc/self/cgroup.
 func OwnCgroup(procSelfCgroup []byte) (string, error) {
-	sc := bufio.NewScanner(bytes.NewReader(procSelfCgroup))
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
+	for _, line := range procLines(procSelfCgroup) {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
 			// A path with ".." lies outside our cgroup namespace's root:
 			// not a cgroup we may touch.
 			if !path.IsAbs(p) || p == "/.." || strings.HasPrefix(p, "/../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {

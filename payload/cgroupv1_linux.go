@@ -1,12 +1,11 @@
 package payload
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,18 +31,16 @@ type V1Hierarchy struct {
 // /proc/self/cgroup, by their controllers (or name=).
 func V1Hierarchies(mountinfo, procSelfCgroup []byte) []V1Hierarchy {
 	own := map[string]string{} // sorted controller list -> path
-	sc := bufio.NewScanner(bytes.NewReader(procSelfCgroup))
-	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), ":", 3)
+	for _, line := range procLines(procSelfCgroup) {
+		f := strings.SplitN(line, ":", 3)
 		if len(f) != 3 || f[1] == "" {
 			continue
 		}
 		own[controllerKey(strings.Split(f[1], ","))] = f[2]
 	}
 	var out []V1Hierarchy
-	sc = bufio.NewScanner(bytes.NewReader(mountinfo))
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
+	for _, line := range procLines(mountinfo) {
+		pre, post, ok := strings.Cut(line, " - ")
 		if !ok {
 			continue
 		}
@@ -77,15 +74,10 @@ func hostV1Hierarchies() ([]V1Hierarchy, error) {
 	return V1Hierarchies(mi, pc), nil
 }
 
+// controllerKey names a v1 hierarchy by its controllers, in any order.
 func controllerKey(c []string) string {
-	s := append([]string(nil), c...)
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
+	s := slices.Clone(c)
+	slices.Sort(s)
 	return strings.Join(s, ",")
 }
 
