@@ -28,6 +28,7 @@ type Mount struct {
 	Seal      bool    `json:"seal,omitempty"`     // made read-only only after the stage filled it
 	Follow    bool    `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
 	Writable  bool    `json:"rw,omitempty"`       // made writable once mounted (a bind below a read-only mount)
+	Slave     bool    `json:"slave,omitempty"`    // stays only a slave of its source when the rest is made shared
 }
 
 // IsBind reports whether m is a bind mount.
@@ -121,9 +122,12 @@ func Mounts(o Options) []Mount {
 	if o.Incoming != "" && o.UserNS == nil {
 		// A slave of the host's mount (the stage made every mount a
 		// slave first): what machined mounts beneath the host directory
-		// appears here, and nothing goes back. machined refuses
-		// `machinectl bind` into a user namespace anyway.
-		ms = append(ms, Mount{Target: IncomingDir, Source: o.Incoming, SourceIn: SourceHost, ReadOnly: true})
+		// appears here, and nothing goes back. It stays a slave when the
+		// container's mounts are made shared, because machined moves the
+		// mounts out of it, and the kernel moves none out of a shared
+		// mount. machined refuses `machinectl bind` into a user namespace
+		// anyway.
+		ms = append(ms, Mount{Target: IncomingDir, Source: o.Incoming, SourceIn: SourceHost, ReadOnly: true, Slave: true})
 	}
 	ms = append(ms,
 		Mount{Target: CredentialsDir, Source: "ramfs", FSType: "ramfs", Flags: apiFlags, Data: "mode=0500", Seal: true},

@@ -508,7 +508,8 @@ func TestMountsUserNamespace(t *testing.T) {
 }
 
 // The tunnel of `machinectl bind` is bound read-only inside /run/host,
-// after its tmpfs, and only without a user namespace.
+// after its tmpfs, and only without a user namespace; it alone stays a
+// slave when the container's mounts are made shared.
 func TestIncomingMount(t *testing.T) {
 	o := Options{Image: "/img", Root: "/run/r", Argv: []string{"/bin/sh"}, Console: ConsolePipe, Incoming: "/run/sockspawn/machines/m/propagate"}
 	find := func(ms []Mount) (runHost, incoming int) {
@@ -519,8 +520,12 @@ func TestIncomingMount(t *testing.T) {
 				runHost = i
 			case IncomingDir:
 				incoming = i
-				if m.Source != o.Incoming || m.SourceIn != SourceHost || !m.ReadOnly || m.Recursive {
-					t.Errorf("incoming mount %+v; want a read-only, non-recursive bind of %s", m, o.Incoming)
+				if m.Source != o.Incoming || m.SourceIn != SourceHost || !m.ReadOnly || m.Recursive || !m.Slave {
+					t.Errorf("incoming mount %+v; want a read-only, non-recursive bind of %s that stays a slave", m, o.Incoming)
+				}
+			default:
+				if m.Slave {
+					t.Errorf("mount %+v stays a slave: only /run/host/incoming should", m)
 				}
 			}
 		}

@@ -144,6 +144,23 @@ func runStage(sync *os.File) error {
 	if err := pivotRoot(p.Root); err != nil {
 		return fail("pivot_root", err)
 	}
+	// Every mount of the container shared within it, as systemd expects
+	// of a container manager (it does this itself only when it is the
+	// host's init): mounts its PID 1 makes, or moves in from a helper's
+	// namespace as it does with services' credentials, then reach the
+	// namespaces of its services. The mounts from the host stay slaves of
+	// theirs, so nothing propagates back. Only now: pivot_root refuses a
+	// shared root.
+	if err := mount("", "/", "", unix.MS_REC|unix.MS_SHARED, ""); err != nil {
+		return fail("share mounts within the container", err)
+	}
+	for _, mt := range p.Mounts {
+		if mt.Slave {
+			if err := mount("", mt.Target, "", unix.MS_SLAVE, ""); err != nil {
+				return fail("make "+mt.Target+" a slave", err)
+			}
+		}
+	}
 	for _, c := range p.DropCaps {
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fail("drop capabilities", os.NewSyscallError(fmt.Sprintf("prctl(PR_CAPBSET_DROP, %d)", c), err))

@@ -86,6 +86,39 @@ func TestBoot(t *testing.T) {
 		wantOutput(t, m, credValue, "cat", "/run/credentials/@system/"+credID)
 	})
 
+	// systemd inside hands credentials to its services with a mount that
+	// a helper process makes and moves into PID 1's namespace: it
+	// reaches PID 1, and so the service, only if the container's mounts
+	// are shared. Both a credential of the service's own and one passed
+	// down from sockspawn (Container Interface, credentials, rule 5).
+	t.Run("service-credentials", func(t *testing.T) {
+		want := credValue + "\nset in the unit"
+		wantOutput(t, m, want, "systemd-run", "--quiet", "--wait", "--pipe",
+			"-p", "LoadCredential="+credID, "-p", "SetCredential=e2e.unit:set in the unit",
+			"sh", "-c", `cat "$CREDENTIALS_DIRECTORY/`+credID+`"; echo; cat "$CREDENTIALS_DIRECTORY/e2e.unit"`)
+	})
+
+	// Shared within the container, but a slave of the host: a mount made
+	// inside on a directory that comes from the host never reaches the
+	// host.
+	t.Run("mounts-stay-inside", func(t *testing.T) {
+		source := "sockspawn-e2e-" + m.Name
+		if _, err := m.Enter(10*time.Second, "mount", "-t", "tmpfs", source, "/usr/local"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := m.Enter(10*time.Second, "findmnt", "-n", "-o", "SOURCE", "/usr/local"); got != source {
+			t.Fatalf("inside, /usr/local is mounted from %q, want %q", got, source)
+		}
+		mi, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(mi), " "+source+" ") {
+			_ = syscall.Unmount("/usr/local", syscall.MNT_DETACH)
+			t.Errorf("a tmpfs mounted inside the container on /usr/local appeared on the host")
+		}
+	})
+
 	m.Signal(syscall.SIGTERM)
 	if status := m.Wait(shutdownTimeout); status != 0 {
 		t.Errorf("after SIGTERM sockspawn exited with %d, want 0 (clean poweroff); stderr:\n%s", status, tail(m.Stderr.String(), 20))

@@ -20,6 +20,8 @@ type mountEntry struct {
 	Opts   []string // per-mount options (rw/ro, nosuid, …)
 	FSType string
 	Source string
+	// Shared is whether the mount is in a peer group ("shared:N").
+	Shared bool
 }
 
 func readMountinfo(p string) ([]mountEntry, error) {
@@ -36,12 +38,16 @@ func readMountinfo(p string) ([]mountEntry, error) {
 		if len(fields) < 7 || sep < 6 || sep+2 >= len(fields) {
 			return nil, fmt.Errorf("%s: malformed line %q", p, sc.Text())
 		}
-		out = append(out, mountEntry{
+		e := mountEntry{
 			Point:  unescapeMount(fields[4]),
 			Opts:   strings.Split(fields[5], ","),
 			FSType: fields[sep+1],
 			Source: unescapeMount(fields[sep+2]),
-		})
+		}
+		for _, tag := range fields[6:sep] {
+			e.Shared = e.Shared || strings.HasPrefix(tag, "shared:")
+		}
+		out = append(out, e)
 	}
 	return out, sc.Err()
 }
@@ -112,6 +118,7 @@ func checkMounts(r *report, mi []mountEntry) {
 		}
 		return err
 	}))
+	r.check("propagation", checkPropagation(mi))
 	r.check("write:/sys", wantEROFS(func() error { return unix.Mkdir("/sys/e2e-probe", 0o755) }))
 	r.check("write:/run/host", wantEROFS(func() error {
 		fd, err := unix.Open("/run/host/e2e-probe", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
@@ -121,6 +128,38 @@ func checkMounts(r *report, mi []mountEntry) {
 		}
 		return err
 	}))
+}
+
+// checkPropagation checks that the root and the API file systems are
+// shared within the container, as systemd expects of its container manager:
+// otherwise what PID 1 mounts (such as a service's credentials) does not
+// reach the namespaces of its services. /run/host/incoming, where it
+// exists, must not be shared: machined moves mounts out of it, which the
+// kernel refuses from a shared mount. (It is a slave of the host's runtime
+// directory where that is shared, as on every systemd host; where the
+// host's mounts are private, so is it.)
+func checkPropagation(mi []mountEntry) error {
+	var bad []string
+	for _, p := range append([]string{"/"}, apiMountPaths()...) {
+		if m, ok := mountAt(mi, p); ok && !m.Shared {
+			bad = append(bad, p+" is not shared")
+		}
+	}
+	if m, ok := mountAt(mi, "/run/host/incoming"); ok && m.Shared {
+		bad = append(bad, "/run/host/incoming is shared; want a slave or private mount")
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func apiMountPaths() []string {
+	var ps []string
+	for _, m := range apiMounts {
+		ps = append(ps, m.Path)
+	}
+	return ps
 }
 
 // checkMount checks that p is a mount point of type fstype, read-only in
