@@ -248,6 +248,8 @@ type results struct {
 	ready    []time.Duration // (1) start to READY=1, trivial init
 	boot     []time.Duration // (2) start to READY=1, systemd -b
 	stop     []time.Duration // (3) SIGTERM to exit, booted systemd
+	initStop []time.Duration // (3) SIGTERM to the init's exit, where known
+	teardown []time.Duration // (3) the init's exit to the manager's, where known
 	rssKiB   []int64         // (4) supervisor VmRSS at the end of the idle window
 	switches []int64         // (4) supervisor context switches in the idle window
 	notices  []int64         // notify datagrams in the idle window
@@ -422,6 +424,10 @@ func (b *bench) trivialOrBoot(t tool, k kind, record bool) (string, error) {
 	}
 	res.boot = append(res.boot, ready)
 	res.stop = append(res.stop, stop)
+	if r.initGone > 0 {
+		res.initStop = append(res.initStop, r.initGone)
+		res.teardown = append(res.teardown, stop-r.initGone)
+	}
 	res.rssKiB = append(res.rssKiB, rss)
 	res.switches = append(res.switches, switches)
 	res.notices = append(res.notices, notices)
@@ -430,7 +436,11 @@ func (b *bench) trivialOrBoot(t tool, k kind, record bool) (string, error) {
 	if b.o.verbose {
 		s += fmt.Sprintf(" (%d notify datagrams)", notices)
 	}
-	return s + fmt.Sprintf(", stop %s (status %d)", fmtDuration(stop), status), nil
+	s += fmt.Sprintf(", stop %s (status %d)", fmtDuration(stop), status)
+	if r.initGone > 0 {
+		s += fmt.Sprintf(" = init %s + teardown %s", fmtDuration(r.initGone), fmtDuration(stop-r.initGone))
+	}
+	return s, nil
 }
 
 // progress prints a progress line on standard error.

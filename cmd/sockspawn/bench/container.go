@@ -91,6 +91,9 @@ type run struct {
 	exited  chan struct{} // closed when the supervisor has been reaped
 	leader  atomic.Int64  // the container's init on the host, once known
 	notices atomic.Int64  // notify datagrams after READY=1
+	// initGone is, once stop has returned, the time from SIGTERM until
+	// the container's init exited; 0 when its PID was not known.
+	initGone time.Duration
 }
 
 // active holds the runs not yet reaped, for the interrupt handler.
@@ -233,13 +236,25 @@ func (r *run) status() int {
 // exited, and its exit status. If it has not exited within timeout, the
 // container is killed and an error returned.
 func (r *run) stop(timeout time.Duration) (time.Duration, int, error) {
+	var gone <-chan time.Time
+	if leader := int(r.leader.Load()); leader > 0 {
+		gone = watchExit(leader)
+	}
 	t0 := time.Now()
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return 0, 0, fmt.Errorf("SIGTERM to %s: %w", r.tool.name, err)
 	}
 	select {
 	case <-r.exited:
-		return time.Since(t0), r.status(), nil
+		took := time.Since(t0)
+		if gone != nil {
+			select {
+			case t := <-gone:
+				r.initGone = t.Sub(t0)
+			case <-time.After(time.Second): // the init outlived its manager
+			}
+		}
+		return took, r.status(), nil
 	case <-time.After(timeout):
 		r.kill()
 		return 0, 0, fmt.Errorf("%s did not exit within %v of SIGTERM; killed", r.tool.name, timeout)

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // parseStatus reads the "Key:\tvalue" lines of /proc/PID/status.
@@ -118,4 +121,25 @@ func containerChild(pid int) int {
 		}
 	}
 	return 0
+}
+
+// watchExit returns a channel that gets the time process pid exits, or
+// nil if it cannot be watched (it is gone already, or no pidfds).
+func watchExit(pid int) <-chan time.Time {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil
+	}
+	c := make(chan time.Time, 1)
+	go func() {
+		defer unix.Close(fd)
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				break
+			}
+		}
+		c <- time.Now()
+	}()
+	return c
 }

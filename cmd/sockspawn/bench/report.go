@@ -68,6 +68,8 @@ var rows = []row{
 	{trivial, "(1) start to READY, trivial init", func(r *results) []float64 { return seconds(r.ready) }, fmtSeconds, 0.5, false},
 	{boot, "(2) boot to READY, systemd -b", func(r *results) []float64 { return seconds(r.boot) }, fmtSeconds, 0.9, false},
 	{boot, "(3) SIGTERM to exit, booted", func(r *results) []float64 { return seconds(r.stop) }, fmtSeconds, 1.0, false},
+	{boot, "    of which: until the init exits", func(r *results) []float64 { return seconds(r.initStop) }, fmtSeconds, 0, false},
+	{boot, "    then: until the manager exits", func(r *results) []float64 { return seconds(r.teardown) }, fmtSeconds, 0, false},
 	{boot, "(4) supervisor RSS, idle", func(r *results) []float64 { return floats(r.rssKiB) }, fmtMiB, 1.0, false},
 	{boot, "    supervisor wake-ups, idle", func(r *results) []float64 { return floats(r.switches) }, fmtCount, 0, true},
 	{activated, "(5) connect to first byte, cold", func(r *results) []float64 { return seconds(r.cold) }, fmtSeconds, 0.9, false},
@@ -91,7 +93,7 @@ func (rw row) verdict(ours []float64, ratio float64, haveRatio bool) string {
 		}
 		return fmt.Sprintf("MISSED (max %g)", max)
 	}
-	if !haveRatio {
+	if !haveRatio || rw.ratio == 0 {
 		return "-"
 	}
 	if ratio <= rw.ratio {
@@ -103,6 +105,9 @@ func (rw row) verdict(ours []float64, ratio float64, haveRatio bool) string {
 func (rw row) target() string {
 	if rw.zero {
 		return "0 each round"
+	}
+	if rw.ratio == 0 {
+		return "-"
 	}
 	return fmt.Sprintf("ratio <= %.2f", rw.ratio)
 }
