@@ -269,6 +269,10 @@ func (c *Cgroup) Remove() error {
 
 // removeTree removes a cgroup and its children, depth first.
 func removeTree(p string) error {
+	// Most often it is empty by now: one rmdir, no listing.
+	if err := unix.Rmdir(p); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	entries, err := os.ReadDir(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -62,11 +62,11 @@ func acquireRuntime(machine string) (*machineRuntime, error) {
 
 // release removes the runtime directory and drops the lock.
 func (rt *machineRuntime) release() {
-	_ = os.Remove(rt.Root)
-	// Never RemoveAll: machined may (briefly) have a mount beneath it.
-	_ = os.Remove(rt.Propagate)
-	_ = os.Remove(rt.Dir)
-	_ = os.Remove(RuntimeBase) // only if no other machine runs
-	_ = os.Remove(filepath.Dir(RuntimeBase))
+	// rmdir, not os.Remove (which tries unlink first): all are
+	// directories. Never RemoveAll: machined may (briefly) have a mount
+	// beneath the tunnel.
+	for _, d := range []string{rt.Root, rt.Propagate, rt.Dir, RuntimeBase, filepath.Dir(RuntimeBase)} {
+		_ = unix.Rmdir(d) // the last two only if no other machine runs
+	}
 	rt.lock.Close()
 }
