@@ -21,8 +21,7 @@ type consoleRelay struct {
 	peer    *os.File
 	restore func()
 	out     sync.WaitGroup
-	passive bool          // output is dropped, not relayed
-	done    chan struct{} // closed by close
+	drain   *passiveDrain // with --console=passive, instead of master
 }
 
 // escapeByte is ^]: pressed three times within a second on an interactive
@@ -33,25 +32,23 @@ func startConsole(mode units.Console, master, peer *os.File, stdin, stdout *os.F
 	if master == nil {
 		return &consoleRelay{}, nil
 	}
+	if mode != units.ConsoleInteractive && mode != units.ConsoleReadOnly {
+		d, err := startPassiveDrain(master)
+		if err != nil {
+			return nil, err
+		}
+		return &consoleRelay{peer: peer, restore: func() {}, drain: d}, nil
+	}
 	m, err := pollable(master)
 	if err != nil {
 		return nil, err
 	}
-	r := &consoleRelay{master: m, peer: peer, restore: func() {}, done: make(chan struct{})}
+	r := &consoleRelay{master: m, peer: peer, restore: func() {}}
 	r.out.Add(1)
-	switch mode {
-	case units.ConsoleInteractive, units.ConsoleReadOnly:
-		go func() {
-			defer r.out.Done()
-			_, _ = io.Copy(stdout, r.master)
-		}()
-	default:
-		r.passive = true
-		go func() {
-			defer r.out.Done()
-			r.discard()
-		}()
-	}
+	go func() {
+		defer r.out.Done()
+		_, _ = io.Copy(stdout, r.master)
+	}()
 	if mode == units.ConsoleInteractive {
 		if t, err := unix.IoctlGetTermios(int(stdin.Fd()), unix.TCGETS); err == nil {
 			raw := *t
@@ -138,78 +135,23 @@ func (r *consoleRelay) resize(stdin *os.File) {
 	_ = rc.Control(func(fd uintptr) { _ = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, ws) })
 }
 
-// passiveInterval is how long the output of a passive console may pile
-// up before it is read and dropped. Nothing shows it, and reading each
-// line as it comes would wake the supervisor dozens of times while the
-// container boots or shuts down, on the CPUs its systemd needs then.
-var passiveInterval = 50 * time.Millisecond
-
-// passiveBacklog is what one drain must read for the next to follow at
-// once. The pty's line discipline passes on at most 4 KiB at a time; a
-// drain that finds half of that has a container writing faster than a
-// trickle, which must not wait on its console.
-const passiveBacklog = 2048
-
-// discard drops what the container writes to a passive console: it waits
-// for output, reads all there is, and, unless that was a backlog, lets
-// the next output wait for passiveInterval. It returns once the console
-// is closed.
-func (r *consoleRelay) discard() {
-	rc, err := r.master.SyscallConn()
-	if err != nil {
-		return
-	}
-	buf := make([]byte, 4096)
-	for {
-		read, gone := 0, false
-		err := rc.Read(func(fd uintptr) bool {
-			for {
-				n, err := unix.Read(int(fd), buf)
-				switch {
-				case n > 0:
-					read += n
-				case err == unix.EINTR:
-				case err == unix.EAGAIN:
-					return read > 0 // nothing yet: wait in the poller
-				default: // EIO: no one has the console open any more
-					gone = true
-					return true
-				}
-			}
-		})
-		if err != nil || gone {
-			return
-		}
-		if read >= passiveBacklog {
-			continue
-		}
-		t := time.NewTimer(passiveInterval)
-		select {
-		case <-r.done:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // close flushes what the container wrote last, restores the terminal and
 // releases the console.
 func (r *consoleRelay) close() {
+	if r.drain != nil {
+		// Nothing to flush: what is left is dropped with the console.
+		r.peer.Close()
+		r.drain.close()
+		return
+	}
 	if r.master == nil {
 		return
 	}
-	close(r.done)
 	if r.peer != nil {
 		r.peer.Close()
 	}
-	if r.passive {
-		// Nothing to flush: what is left is dropped with the console.
-		_ = r.master.SetReadDeadline(time.Now())
-	} else {
-		// Whatever is still buffered is read until the master runs dry.
-		_ = r.master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	}
+	// Whatever is still buffered is read until the master runs dry.
+	_ = r.master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	r.out.Wait()
 	r.master.Close()
 	r.restore()
