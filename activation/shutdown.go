@@ -114,6 +114,24 @@ func (s *Shutdown) Request(now time.Time) (Action, time.Time) {
 	return s.kill()
 }
 
+// Immediate is the signal Request would send right now, with nothing
+// held: SIGRTMIN+3 or SIGTERM while no stop was requested yet, None
+// otherwise (a request would be held, or would be a second one). It lets
+// a caller send that signal ahead of Request, on the very thread that took
+// the stop request; Request then returns the same Action.
+func (s *Shutdown) Immediate() Action {
+	if s.state != running {
+		return None
+	}
+	switch {
+	case !s.Boot:
+		return SendTerm
+	case s.level2:
+		return SendRTMin3
+	}
+	return None
+}
+
 // Level2 handles the init's X_SYSTEMD_SIGNALS_LEVEL=2 announcement. It
 // also ends a fallback: an init that announces after it was sent SIGTERM
 // is systemd (which takes SIGTERM as "re-execute", not "stop"), so it now

@@ -86,7 +86,13 @@ func TestShutdown(t *testing.T) {
 				var d time.Time
 				switch st.event {
 				case request:
+					imm := s.Immediate()
 					a, d = s.Request(at(st.at))
+					// What Immediate promised is what Request sends; when
+					// it promised nothing, Request sends no stop signal.
+					if imm != None && a != imm || imm == None && (a == SendRTMin3 || a == SendTerm) {
+						t.Fatalf("step %d: Immediate said %v, then Request sent %v", i, imm, a)
+					}
 				case level2:
 					a, d = s.Level2(at(st.at))
 				case deadline:
@@ -101,6 +107,34 @@ func TestShutdown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Immediate names the signal a stop request sends at once, and only
+// while one does.
+func TestShutdownImmediate(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		setup func(s *Shutdown)
+		boot  bool
+		want  Action
+	}{
+		{"boot, not announced", func(*Shutdown) {}, true, None},
+		{"boot, announced", func(s *Shutdown) { s.Level2(now) }, true, SendRTMin3},
+		{"boot, held", func(s *Shutdown) { s.Request(now) }, true, None},
+		{"boot, held then announced", func(s *Shutdown) { s.Request(now); s.Level2(now) }, true, None},
+		{"boot, signalled", func(s *Shutdown) { s.Level2(now); s.Request(now) }, true, None},
+		{"not boot", func(*Shutdown) {}, false, SendTerm},
+		{"not boot, signalled", func(s *Shutdown) { s.Request(now) }, false, None},
+		{"not boot, killed", func(s *Shutdown) { s.Request(now); s.Request(now) }, false, None},
+	}
+	for _, tt := range tests {
+		s := Shutdown{Boot: tt.boot}
+		tt.setup(&s)
+		if got := s.Immediate(); got != tt.want {
+			t.Errorf("%s: Immediate() = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

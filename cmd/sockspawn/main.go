@@ -14,6 +14,12 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "devel"
 
+func init() {
+	// The main goroutine keeps the main thread, where the supervisor
+	// takes stop requests as they come (activation.SignalWaiter).
+	runtime.LockOSThread()
+}
+
 func main() {
 	os.Exit(dispatch(os.Args[1:]))
 }

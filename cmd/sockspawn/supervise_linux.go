@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,6 +73,46 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	releaseStartupMemory()
 
 	sd := activation.Shutdown{Boot: c.Boot}
+	// The first stop request is taken on the main thread as it comes,
+	// where the signal the init gets at once (Shutdown.Immediate) is sent
+	// before the loop below hears of it; the loop keeps armed up to date,
+	// and only the waiter takes it away. Later signals, and any that reach
+	// Go's handler first (the main thread was busy), come through sigs.
+	var armed atomic.Int32
+	early := make(chan earlyStop, 4)
+	waiter := activation.NewSignalWaiter(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	type result struct {
+		status  int
+		stopped bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, stopped := superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay)
+		waiter.Stop()
+		done <- result{status, stopped}
+	}()
+	_ = waiter.Run(func(sig syscall.Signal) {
+		a := activation.Action(armed.Swap(int32(activation.None)))
+		if a != activation.None {
+			_ = st.Signal(a.Signal())
+		}
+		early <- earlyStop{sig: sig, sent: a}
+	}) // on another thread than the main one, sigs alone carry requests
+	r := <-done
+	return r.status, r.stopped
+}
+
+// earlyStop is a stop request the signal waiter took, with what it sent
+// the container's init already.
+type earlyStop struct {
+	sig  syscall.Signal
+	sent activation.Action
+}
+
+// superviseLoop is supervise's event loop: notify messages, stop requests,
+// the deadlines of a stop, and the end of the container's init.
+func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation.Shutdown, armed *atomic.Int32,
+	early <-chan earlyStop, sigs <-chan os.Signal, waited <-chan error, con *consoleRelay, relay *activation.Relay) (status int, stopped bool) {
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	act := func(a activation.Action, deadline time.Time) {
@@ -83,18 +124,44 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			timer = time.NewTimer(time.Until(deadline))
 			timerC = timer.C
 		}
-		switch a {
-		case activation.SendRTMin3:
-			_ = st.Signal(sigRTMin3)
-		case activation.SendTerm:
-			_ = st.Signal(syscall.SIGTERM)
-		case activation.SendKill:
-			kill()
+		if sig := a.Signal(); sig != 0 {
+			_ = st.Signal(sig)
 		}
+	}
+	// lastArmed is what the loop last put in armed: when armed no longer
+	// holds it, the waiter took it, and its earlyStop is on the way.
+	lastArmed := int32(activation.None)
+	rearm := func() {
+		if next := int32(sd.Immediate()); armed.CompareAndSwap(lastArmed, next) {
+			lastArmed = next
+		}
+	}
+	stop := func(sent activation.Action) {
+		stopped = true
+		if sent != activation.None {
+			trace("asked to stop; " + sent.String() + " sent from the main thread")
+		} else {
+			trace("asked to stop")
+		}
+		if sent != activation.None {
+			lastArmed = int32(activation.None) // the waiter emptied armed
+		} else if armed.CompareAndSwap(lastArmed, int32(activation.None)) {
+			lastArmed = int32(activation.None)
+		}
+		a, deadline := sd.Request(time.Now())
+		if a == sent {
+			a = activation.None // sent by the waiter; only the deadline is new
+		}
+		// The container first, the host manager after: telling it
+		// costs a socket round trip the shutdown need not wait for.
+		act(a, deadline)
+		trace("stop signal sent to the container's init")
+		notifyHost("STOPPING=1")
 	}
 	readySeen := false
 	msgs := relay.Messages()
 	for {
+		rearm()
 		select {
 		case m, ok := <-msgs:
 			if !ok {
@@ -117,18 +184,14 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 				notifyHost(fwd)
 			}
 			readySeen = readySeen || m.Ready
+		case e := <-early:
+			stop(e.sent)
 		case sig := <-sigs:
 			if sigWinch(sig) {
 				con.resize(os.Stdin)
 				continue
 			}
-			stopped = true
-			trace("asked to stop")
-			// The container first, the host manager after: telling it
-			// costs a socket round trip the shutdown need not wait for.
-			act(sd.Request(time.Now()))
-			trace("stop signal sent to the container's init")
-			notifyHost("STOPPING=1")
+			stop(activation.None)
 		case <-timerC:
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
