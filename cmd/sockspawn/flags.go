@@ -139,7 +139,7 @@ func options() []option {
 				return err
 			}},
 		{long: "console", field: "Console", arg: requiredArg, meta: "MODE", section: "Console",
-			help: "What to do with the container's /dev/console. interactive: a pty relayed to sockspawn's own terminal both ways (the default when standard input is a terminal). read-only: a pty whose output is copied to standard output (the default otherwise). passive: a pty, with nothing relayed. pipe: no pty; the payload gets sockspawn's standard input, output and error as they are.",
+			help: "What to do with the container's /dev/console. interactive: a pty relayed to sockspawn's own terminal both ways (the default when standard input is a terminal). read-only: a pty whose output is copied to standard output (the default otherwise). passive: a pty, with nothing relayed (what the container writes is read in batches and dropped, so that it never waits on a full console). pipe: no pty; the payload gets sockspawn's standard input, output and error as they are.",
 			set: func(c *units.Config, v string) error {
 				m, err := units.ParseConsole(v)
 				c.Console = m

@@ -70,7 +70,6 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- st.Cmd.Wait() }()
-	releaseStartupMemory()
 
 	sd := activation.Shutdown{Boot: c.Boot}
 	// The first stop request is taken on the main thread as it comes,
@@ -101,6 +100,10 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	r := <-done
 	return r.status, r.stopped
 }
+
+// releaseAfter is how long after the start the supervisor gives back its
+// start-up memory when the container has not reported READY=1 by then.
+const releaseAfter = 10 * time.Second
 
 // earlyStop is a stop request the signal waiter took, with what it sent
 // the container's init already.
@@ -158,11 +161,33 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		trace("stop signal sent to the container's init")
 		notifyHost("STOPPING=1")
 	}
+	// What starting and booting the container needed is given back once
+	// the container is up (releaseStartupMemory): after the READY=1 the
+	// host is told of, so that what the boot touched is dropped too, or
+	// after a while if that never comes.
+	released := false
+	releaseLater := time.NewTimer(releaseAfter)
+	defer releaseLater.Stop()
+	release := func() {
+		if !released {
+			released = true
+			releaseLater.Stop() // no wake-up for it later
+			releaseStartupMemory()
+		}
+	}
+	if !d.NotifyReady {
+		release() // the host was told READY=1 at the start
+	}
 	readySeen := false
 	msgs := relay.Messages()
 	for {
 		rearm()
+		if readySeen {
+			release()
+		}
 		select {
+		case <-releaseLater.C:
+			release()
 		case m, ok := <-msgs:
 			if !ok {
 				msgs = nil
