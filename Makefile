@@ -24,7 +24,7 @@ BUILD    := $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 # fuzzing coordinator can fail a target with a bare "context deadline
 # exceeded" when its time is up (go.dev/issue/75804, fixed in Go 1.27).
 FUZZTIME   ?= 300000x
-ROUNDS     ?= 7
+ROUNDS     ?= 15
 BENCHFLAGS ?=
 
 # One static binary: no cgo anywhere, tests included.

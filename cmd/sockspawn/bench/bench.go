@@ -34,7 +34,7 @@ type options struct {
 func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.IntVar(&o.rounds, "rounds", 7, "rounds; each runs every tool once per measurement, the order alternating")
+	fs.IntVar(&o.rounds, "rounds", 15, "rounds; each runs every tool once per measurement, the order alternating")
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
 	measure := fs.String("measure", "trivial,boot,activated", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6)")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
