@@ -46,6 +46,20 @@ func openPeer(t *testing.T, m *os.File) *os.File {
 	return p
 }
 
+// startPassive starts a passive console on a new pty, and returns it with
+// a second peer of the pty to write to, as the container would.
+func startPassive(t *testing.T) (*consoleRelay, *os.File) {
+	t.Helper()
+	master, peer := openPTY(t)
+	writer := openPeer(t, master)
+	r, err := startConsole(units.ConsolePassive, master, peer, nil, nil, func() {})
+	if err != nil {
+		writer.Close()
+		t.Fatal(err)
+	}
+	return r, writer
+}
+
 // pending is how many bytes the container wrote that no one read yet.
 func pending(t *testing.T, d *passiveDrain) int {
 	t.Helper()
@@ -62,13 +76,8 @@ func TestPassiveConsoleBatches(t *testing.T) {
 	defer func(d time.Duration) { passiveInterval = d }(passiveInterval)
 	passiveInterval = time.Hour
 
-	master, peer := openPTY(t)
-	writer := openPeer(t, master)
+	r, writer := startPassive(t)
 	defer writer.Close()
-	r, err := startConsole(units.ConsolePassive, master, peer, nil, nil, func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The first line is read at once; the next waits for the interval.
 	if _, err := writer.Write([]byte("first line\n")); err != nil {
 		t.Fatal(err)
@@ -118,13 +127,8 @@ func polled(t *testing.T, fd, own int) bool {
 // never waits on its passive console. 4 MiB, a thousand times what the
 // pty passes on at once, would take a minute at one read per interval.
 func TestPassiveConsoleFlood(t *testing.T) {
-	master, peer := openPTY(t)
-	writer := openPeer(t, master)
+	r, writer := startPassive(t)
 	defer writer.Close()
-	r, err := startConsole(units.ConsolePassive, master, peer, nil, nil, func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
 	flood := bytes.Repeat([]byte("x"), 4<<20)
 	wrote := make(chan error, 1)
 	go func() {

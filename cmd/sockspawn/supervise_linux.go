@@ -210,6 +210,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			}
 			readySeen = readySeen || m.Ready
 		case e := <-early:
+			trace(e.sig.String() + " taken on the main thread")
 			stop(e.sent)
 		case sig := <-sigs:
 			if sigWinch(sig) {
