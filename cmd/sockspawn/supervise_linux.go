@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
@@ -210,7 +212,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			}
 			readySeen = readySeen || m.Ready
 		case e := <-early:
-			trace(e.sig.String() + " taken on the main thread")
+			trace(unix.SignalName(e.sig) + " taken on the main thread")
 			stop(e.sent)
 		case sig := <-sigs:
 			if sigWinch(sig) {
