@@ -80,7 +80,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	// and only the waiter takes it away. Later signals, and any that reach
 	// Go's handler first (the main thread was busy), come through sigs.
 	var armed atomic.Int32
-	early := make(chan earlyStop, 4)
+	early := make(chan earlyStop, 1) // the waiter takes one signal at most
 	waiter := activation.NewSignalWaiter(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	type result struct {
 		status  int
@@ -145,13 +145,12 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		stopped = true
 		if sent != activation.None {
 			trace("asked to stop; " + sent.String() + " sent from the main thread")
+			lastArmed = int32(activation.None) // the waiter emptied armed
 		} else {
 			trace("asked to stop")
-		}
-		if sent != activation.None {
-			lastArmed = int32(activation.None) // the waiter emptied armed
-		} else if armed.CompareAndSwap(lastArmed, int32(activation.None)) {
-			lastArmed = int32(activation.None)
+			if armed.CompareAndSwap(lastArmed, int32(activation.None)) {
+				lastArmed = int32(activation.None)
+			}
 		}
 		a, deadline := sd.Request(time.Now())
 		if a == sent {
@@ -266,9 +265,6 @@ func debugLogging() bool {
 	}
 	return false
 }
-
-// sigRTMin3 is SIGRTMIN+3 as systemd counts (glibc's SIGRTMIN is 34).
-const sigRTMin3 = syscall.Signal(37)
 
 // notifyHost sends state to sockspawn's own service manager, if any.
 func notifyHost(state string) {
