@@ -72,24 +72,34 @@ func startConsole(mode units.Console, master, peer *os.File, stdin, stdout *os.F
 // pollable returns a non-blocking duplicate of f, so that reads go through
 // Go's poller: an idle console costs no wake-ups.
 func pollable(f *os.File) (*os.File, error) {
-	rc, err := f.SyscallConn()
+	fd, err := nonblockingDup(f)
 	if err != nil {
 		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "/dev/console"), nil
+}
+
+// nonblockingDup moves f to a close-on-exec, non-blocking duplicate of its
+// fd, numbered 3 or above, and closes f.
+func nonblockingDup(f *os.File) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
 	}
 	var nfd int
 	var derr error
 	if err := rc.Control(func(fd uintptr) { nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 3) }); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if derr != nil {
-		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", derr)
+		return -1, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", derr)
 	}
 	f.Close()
 	if err := unix.SetNonblock(nfd, true); err != nil {
 		unix.Close(nfd)
-		return nil, os.NewSyscallError("fcntl(O_NONBLOCK)", err)
+		return -1, os.NewSyscallError("fcntl(O_NONBLOCK)", err)
 	}
-	return os.NewFile(uintptr(nfd), "/dev/console"), nil
+	return nfd, nil
 }
 
 func (r *consoleRelay) copyInput(stdin *os.File, kill func()) {

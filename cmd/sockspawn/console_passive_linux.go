@@ -32,30 +32,20 @@ const passiveBacklog = 2048
 // wake nobody.
 type passiveDrain struct {
 	fd   int      // the pty master, non-blocking
-	set  *os.File // the epoll set watching fd, in Go's poller
+	ep   int      // the epoll set watching fd
+	set  *os.File // ep, in Go's poller (its Fd would make it blocking)
 	done chan struct{}
 	end  chan struct{} // closed when run returns
 }
 
 func startPassiveDrain(master *os.File) (*passiveDrain, error) {
-	rc, err := master.SyscallConn()
+	fd, err := nonblockingDup(master)
 	if err != nil {
 		return nil, err
 	}
-	fd, derr := -1, error(nil)
-	if err := rc.Control(func(m uintptr) { fd, derr = unix.FcntlInt(m, unix.F_DUPFD_CLOEXEC, 3) }); err != nil {
-		return nil, err
-	}
-	if derr != nil {
-		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", derr)
-	}
-	master.Close()
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err == nil {
-		err = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(fd)})
-		if err == nil {
-			err = unix.SetNonblock(fd, true)
-		}
+		err = armOnce(ep, unix.EPOLL_CTL_ADD, fd)
 		if err == nil {
 			err = unix.SetNonblock(ep, true) // so that Go's poller takes it
 		}
@@ -67,9 +57,15 @@ func startPassiveDrain(master *os.File) (*passiveDrain, error) {
 		}
 		return nil, os.NewSyscallError("console epoll set", err)
 	}
-	d := &passiveDrain{fd: fd, set: os.NewFile(uintptr(ep), "console epoll"), done: make(chan struct{}), end: make(chan struct{})}
+	d := &passiveDrain{fd: fd, ep: ep, set: os.NewFile(uintptr(ep), "console epoll"), done: make(chan struct{}), end: make(chan struct{})}
 	go d.run()
 	return d, nil
+}
+
+// armOnce adds (op EPOLL_CTL_ADD) or re-arms (EPOLL_CTL_MOD) fd in the
+// epoll set ep for the next time it is readable, once.
+func armOnce(ep, op, fd int) error {
+	return unix.EpollCtl(ep, op, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(fd)})
 }
 
 // run waits for output, reads all there is, and, unless that was a
@@ -117,7 +113,7 @@ func (d *passiveDrain) run() {
 			case <-t.C:
 			}
 		}
-		if err := unix.EpollCtl(int(d.set.Fd()), unix.EPOLL_CTL_MOD, d.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(d.fd)}); err != nil {
+		if err := armOnce(d.ep, unix.EPOLL_CTL_MOD, d.fd); err != nil {
 			return
 		}
 	}

@@ -92,7 +92,7 @@ func TestPassiveConsoleBatches(t *testing.T) {
 	if n := pending(t, r.drain); n != len(line) {
 		t.Errorf("%d bytes pending after a second line, want %d: a trickle should wait for the next drain", n, len(line))
 	}
-	if polled(t, r.drain.fd, int(r.drain.set.Fd())) {
+	if polled(t, r.drain.fd, r.drain.ep) {
 		t.Errorf("the passive console (fd %d) is in Go's poller, which wakes on every write to it", r.drain.fd)
 	}
 	closeWithin(t, r, writer, 5*time.Second)
