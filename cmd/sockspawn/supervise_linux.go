@@ -94,10 +94,12 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	}()
 	_ = waiter.Run(func(sig syscall.Signal) {
 		a := activation.Action(armed.Swap(int32(activation.None)))
+		// The request is queued before the signal goes out: the init may
+		// exit at once, and the loop must still count it as stopped.
+		early <- earlyStop{sig: sig, sent: a}
 		if a != activation.None {
 			_ = st.Signal(a.Signal())
 		}
-		early <- earlyStop{sig: sig, sent: a}
 	}) // on another thread than the main one, sigs alone carry requests
 	r := <-done
 	return r.status, r.stopped
@@ -223,6 +225,11 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
 		case <-waited:
+			select {
+			case e := <-early: // a stop the init obeyed before the loop saw it
+				stop(e.sent)
+			default:
+			}
 			trace("the container's init exited")
 			if timer != nil {
 				timer.Stop()
