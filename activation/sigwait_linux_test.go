@@ -25,6 +25,7 @@ var mainThreadWaiter error
 
 func TestMain(m *testing.M) {
 	mainThreadWaiter = checkWaiterOnMainThread()
+	mainThreadServed = checkServeMainThread()
 	os.Exit(m.Run())
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/payload"
 )
 
@@ -21,6 +22,11 @@ func init() {
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "run" || os.Args[1] == "boot") {
+		// The supervisor works on other threads, and the main thread
+		// only waits for stop requests when it is asked to.
+		os.Exit(activation.ServeMainThread(func() int { return dispatch(os.Args[1:]) }))
+	}
 	os.Exit(dispatch(os.Args[1:]))
 }
 

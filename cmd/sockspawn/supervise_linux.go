@@ -82,27 +82,32 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	var armed atomic.Int32
 	early := make(chan earlyStop, 1) // the waiter takes one signal at most
 	waiter := activation.NewSignalWaiter(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	type result struct {
-		status  int
-		stopped bool
+	ran := make(chan struct{})
+	runWaiter := func() {
+		defer close(ran)
+		_ = waiter.Run(func(sig syscall.Signal) {
+			a := activation.Action(armed.Swap(int32(activation.None)))
+			// The request is queued before the signal goes out: the init
+			// may exit at once, and the loop must still count it as
+			// stopped.
+			early <- earlyStop{sig: sig, sent: a}
+			if a != activation.None {
+				_ = st.Signal(a.Signal())
+			}
+		}) // on another thread than the main one, sigs alone carry requests
 	}
-	done := make(chan result, 1)
-	go func() {
-		status, stopped := superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay)
-		waiter.Stop()
-		done <- result{status, stopped}
-	}()
-	_ = waiter.Run(func(sig syscall.Signal) {
-		a := activation.Action(armed.Swap(int32(activation.None)))
-		// The request is queued before the signal goes out: the init may
-		// exit at once, and the loop must still count it as stopped.
-		early <- earlyStop{sig: sig, sent: a}
-		if a != activation.None {
-			_ = st.Signal(a.Signal())
-		}
-	}) // on another thread than the main one, sigs alone carry requests
-	r := <-done
-	return r.status, r.stopped
+	if !activation.OnMainThread(runWaiter) {
+		go runWaiter()
+	}
+	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay)
+	waiter.Stop()
+	<-ran
+	select {
+	case <-early: // came after the init's end: still a stop request
+		stopped = true
+	default:
+	}
+	return status, stopped
 }
 
 // releaseAfter is how long after the start the supervisor gives back its
