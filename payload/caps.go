@@ -16,6 +16,7 @@ const (
 	capBlockSuspend     = 36
 	capAuditRead        = 37
 	capNetAdmin         = 12
+	capIpcLock          = 14
 	lastKnownCapability = 40
 )
 
@@ -23,11 +24,14 @@ const (
 // container's bounding set. The audit capabilities go because the
 // Container Interface asks so (the kernel's audit is not virtualized; with
 // them systemd would try to use it); the others change host-wide state.
-// CAP_SYS_ADMIN and CAP_MKNOD stay, as the interface demands. CAP_NET_ADMIN
-// is kept only with a private network namespace.
+// CAP_IPC_LOCK among them: it lifts RLIMIT_MEMLOCK, so that the container
+// could pin any amount of the host's memory out of reach of reclaim (as
+// under systemd-nspawn, whose default lacks it, mlock works within the
+// limit). CAP_SYS_ADMIN and CAP_MKNOD stay, as the interface demands.
+// CAP_NET_ADMIN is kept only with a private network namespace.
 func DroppedCapabilities(privateNetwork bool) []int {
 	caps := []int{
-		capAuditControl, capAuditRead, capAuditWrite,
+		capAuditControl, capAuditRead, capAuditWrite, capIpcLock,
 		capSysModule, capSysRawio, capSysTime, capSyslog,
 		capMacAdmin, capMacOverride, capWakeAlarm, capBlockSuspend, capSysPacct,
 	}

@@ -104,6 +104,7 @@ type kernelReport struct {
 
 // Capability numbers (linux/capability.h).
 const (
+	capNrIpcLock      = 14
 	capNrSysAdmin     = 21
 	capNrMknod        = 27
 	capNrAuditWrite   = 29
@@ -179,7 +180,7 @@ func TestBoundaryBoot(t *testing.T) {
 
 	t.Run("capabilities", func(t *testing.T) {
 		bnd := capBnd(t, leader)
-		for c, name := range map[int]string{capNrAuditControl: "CAP_AUDIT_CONTROL", capNrAuditRead: "CAP_AUDIT_READ", capNrAuditWrite: "CAP_AUDIT_WRITE"} {
+		for c, name := range map[int]string{capNrAuditControl: "CAP_AUDIT_CONTROL", capNrAuditRead: "CAP_AUDIT_READ", capNrAuditWrite: "CAP_AUDIT_WRITE", capNrIpcLock: "CAP_IPC_LOCK"} {
 			if bnd&(1<<c) != 0 {
 				t.Errorf("PID 1's bounding set %016x has %s (%d)", bnd, name, c)
 			}
