@@ -74,7 +74,11 @@ func runConfig(c units.Config) int {
 	trace("gathered credentials, sockets, os-release")
 
 	// From here on things are created; each is undone on the way out.
-	rt, err := acquireRuntime(d.Machine)
+	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	// The tunnel of `machinectl bind` only where machined may use it: it
+	// refuses a user namespace.
+	tunnel := !users.Enabled && (c.Register == nil || *c.Register)
+	rt, err := acquireRuntime(d.Machine, tunnel)
 	if err != nil {
 		return errorf("%v", err)
 	}
@@ -97,7 +101,6 @@ func runConfig(c units.Config) int {
 			warn(err.Error())
 		}
 	}
-	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
 	var userRange *payload.UserRange
 	if users.Enabled {
 		if userRange, err = payload.ReserveUserRange(d.Machine, payload.IDMap{Base: users.Base, Size: users.Size}); err != nil {
@@ -105,9 +108,7 @@ func runConfig(c units.Config) int {
 		}
 		defer userRange.Release()
 	}
-	if userRange == nil {
-		d.Tunnel = rt.Propagate
-	}
+	d.Tunnel = rt.Propagate
 	journal, err := journalAction(c, d, warn)
 	if err != nil {
 		return errorf("%v", err)
@@ -130,7 +131,7 @@ func runConfig(c units.Config) int {
 	})
 	plan, err := payload.NewPlan(payload.Options{
 		Image:          d.Image,
-		Root:           rt.Root,
+		Root:           rt.Dir,
 		Hostname:       d.Hostname,
 		Volatile:       string(c.Volatile),
 		Binds:          payloadBinds(c.Binds),

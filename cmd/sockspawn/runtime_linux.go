@@ -9,18 +9,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RuntimeBase is sockspawn's own runtime directory. It holds, per running
-// machine, an empty directory on which the init stage builds the
-// container's root (in the container's own mount namespace: nothing is
-// ever mounted on it in the host's), and the lock that keeps a machine
-// from running twice. Everything is removed when the container ends.
-var RuntimeBase = "/run/sockspawn/machines"
+// RuntimeBase is sockspawn's own runtime directory of running machines.
+// Each has an empty directory there, locked while it runs, that keeps a
+// machine from running twice; the init stage builds the container's root
+// on it, in the container's own mount namespace (nothing is ever mounted
+// on it in the host's). TunnelBase holds the mount tunnels of
+// `machinectl bind`. A machine's entries are removed when it ends; the two
+// directories themselves stay, as /run/systemd/nspawn does, so that one
+// machine's end never races another's start.
+var (
+	RuntimeBase = "/run/sockspawn/machines"
+	TunnelBase  = "/run/sockspawn/propagate"
+)
 
 // machineRuntime is one machine's runtime directory, locked.
 type machineRuntime struct {
-	Dir  string
-	Root string
-	// Propagate is the mount tunnel of `machinectl bind`: bound
+	// Dir is the locked directory, also where the stage builds the
+	// container's root.
+	Dir string
+	// Propagate is the mount tunnel of `machinectl bind`, or "": bound
 	// read-only at /run/host/incoming in the container, it receives
 	// what machined mounts beneath it on the host
 	// (activation.LinkPropagation).
@@ -28,12 +35,15 @@ type machineRuntime struct {
 	lock      *os.File
 }
 
-func acquireRuntime(machine string) (*machineRuntime, error) {
+// acquireRuntime makes and locks machine's runtime directory, and its
+// mount tunnel if tunnel is set (only machined uses it, so only a machine
+// that may register needs it).
+func acquireRuntime(machine string, tunnel bool) (*machineRuntime, error) {
 	if err := os.MkdirAll(RuntimeBase, 0o755); err != nil {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
 	dir := filepath.Join(RuntimeBase, machine)
-	// 0755: a stage in a user namespace (not host root) must reach root/.
+	// 0755: a stage in a user namespace (not host root) must reach it.
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("create runtime directory: %w", err)
 	}
@@ -48,25 +58,31 @@ func acquireRuntime(machine string) (*machineRuntime, error) {
 		}
 		return nil, &os.PathError{Op: "flock", Path: dir, Err: err}
 	}
-	rt := &machineRuntime{Dir: dir, Root: filepath.Join(dir, "root"), Propagate: filepath.Join(dir, "propagate"), lock: lock}
-	if err := os.Mkdir(rt.Root, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		rt.release()
-		return nil, fmt.Errorf("create staging directory: %w", err)
-	}
-	if err := os.Mkdir(rt.Propagate, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		rt.release()
-		return nil, fmt.Errorf("create mount tunnel directory: %w", err)
+	rt := &machineRuntime{Dir: dir, lock: lock}
+	if tunnel {
+		if err := os.MkdirAll(TunnelBase, 0o755); err != nil {
+			rt.release()
+			return nil, fmt.Errorf("create mount tunnel directory: %w", err)
+		}
+		rt.Propagate = filepath.Join(TunnelBase, machine)
+		if err := os.Mkdir(rt.Propagate, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			rt.Propagate = ""
+			rt.release()
+			return nil, fmt.Errorf("create mount tunnel directory: %w", err)
+		}
 	}
 	return rt, nil
 }
 
-// release removes the runtime directory and drops the lock.
+// release removes the machine's runtime directory and tunnel, and drops
+// the lock.
 func (rt *machineRuntime) release() {
-	// rmdir, not os.Remove (which tries unlink first): all are
+	// rmdir, not os.Remove (which tries unlink first): both are
 	// directories. Never RemoveAll: machined may (briefly) have a mount
 	// beneath the tunnel.
-	for _, d := range []string{rt.Root, rt.Propagate, rt.Dir, RuntimeBase, filepath.Dir(RuntimeBase)} {
-		_ = unix.Rmdir(d) // the last two only if no other machine runs
+	if rt.Propagate != "" {
+		_ = unix.Rmdir(rt.Propagate)
 	}
+	_ = unix.Rmdir(rt.Dir)
 	rt.lock.Close()
 }

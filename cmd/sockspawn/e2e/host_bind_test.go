@@ -77,13 +77,13 @@ func testMachinectlBind(t *testing.T, h *nspawnHost) {
 	}
 
 	link := "/run/systemd/nspawn/propagate/" + name
-	if r := h.Run(t, 10*time.Second, "readlink", link); r.Status != 0 || strings.TrimSpace(r.Stdout) != "/run/sockspawn/machines/"+name+"/propagate" {
+	if r := h.Run(t, 10*time.Second, "readlink", link); r.Status != 0 || strings.TrimSpace(r.Stdout) != runtimeTunnels+"/"+name {
 		t.Errorf("readlink %s while %s runs: %s", link, name, r)
 	}
 	if r := h.Run(t, shutdownTimeout, "systemctl", "stop", "container@"+name+".service"); r.Status != 0 {
 		t.Fatalf("systemctl stop: %s", r)
 	}
-	for _, p := range []string{link, "/run/sockspawn/machines/" + name} {
+	for _, p := range []string{link, runtimeMachines + "/" + name, runtimeTunnels + "/" + name} {
 		if r := h.Run(t, 10*time.Second, "test", "-e", p, "-o", "-L", p); r.Status == 0 {
 			t.Errorf("%s is left in the nspawn host after the machine stopped", p)
 		}

@@ -67,8 +67,10 @@ func checkLeftovers(t *testing.T, name string, leader int, pidNS string) {
 		}
 	}
 	if name != "" {
-		if _, err := os.Lstat(filepath.Join(runtimeMachines, name)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("leftover runtime directory %s (lstat: %v)", filepath.Join(runtimeMachines, name), err)
+		for _, p := range []string{filepath.Join(runtimeMachines, name), filepath.Join(runtimeTunnels, name)} {
+			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("leftover runtime directory %s (lstat: %v)", p, err)
+			}
 		}
 	}
 	for _, cg := range findCgroups(name) {
@@ -116,8 +118,7 @@ func removeLeftovers(t *testing.T, name string) {
 			_ = os.Remove(dirs[i])
 		}
 	}
-	dir := filepath.Join(runtimeMachines, name)
-	_ = os.Remove(filepath.Join(dir, "root"))
-	_ = os.Remove(dir)
+	_ = os.Remove(filepath.Join(runtimeMachines, name))
+	_ = os.Remove(filepath.Join(runtimeTunnels, name))
 	t.Logf("removed what the killed sockspawn left of %s", name)
 }

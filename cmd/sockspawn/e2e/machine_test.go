@@ -22,6 +22,9 @@ import (
 // runtimeMachines is where sockspawn keeps a running machine's state.
 const runtimeMachines = "/run/sockspawn/machines"
 
+// runtimeTunnels holds the mount tunnels of `machinectl bind`.
+const runtimeTunnels = "/run/sockspawn/propagate"
+
 // newMachineName returns a machine name no other test uses.
 func newMachineName(t *testing.T) string {
 	b := make([]byte, 4)
