@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -82,13 +83,26 @@ func runConfig(c units.Config) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	// Released as soon as the container's init is gone when no boot can
+	// follow (see bootOnce's atExit), else on the way out.
+	rtReleased := make(chan struct{})
+	releaseRuntime := sync.OnceFunc(func() {
+		go func() {
+			rt.release()
+			close(rtReleased)
+		}()
+	})
 	defer func() {
-		rt.release()
+		releaseRuntime()
+		<-rtReleased
 		trace("cleaned up")
 	}()
 	trace("runtime directory locked")
+	var saidMu sync.Mutex     // warn is called from cleanups running side by side
 	said := map[string]bool{} // each message once, however often the container boots
 	warn := func(s string) {
+		saidMu.Lock()
+		defer saidMu.Unlock()
 		if !c.Quiet && !said[s] {
 			said[s] = true
 			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
@@ -179,7 +193,14 @@ func runConfig(c units.Config) int {
 			return errorf("%v", first.err)
 		}
 		copied <- sealedCopy{} // later boots make their own
-		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn)
+		// With sockets of its own, sockspawn may boot the container
+		// again; else this boot is the last, and the runtime directory
+		// goes with the init.
+		atExit := releaseRuntime
+		if sockets.own {
+			atExit = func() {}
+		}
+		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit)
 		ran = ran || execed
 		if !again {
 			return status
@@ -195,8 +216,13 @@ func runConfig(c units.Config) int {
 // the container ended by itself: the sockets are then re-armed and the
 // next connection boots it again. execed is true when the payload ran.
 // bootOnce closes exeCopy, the sealed copy of sockspawn, as soon as the
-// stage runs from it: the container need not hold its memory.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string)) (status int, again, execed bool) {
+// stage runs from it: the container need not hold its memory. Once the
+// container's init is gone it starts atExit, and the removal of the
+// container's cgroups, each on a goroutine of its own while the rest of
+// the supervisor winds down (they are independent, and each has to wait
+// for the kernel); it returns when the cgroups are gone. warn must be safe
+// for concurrent use.
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func()) (status int, again, execed bool) {
 	closeCopy := func() {
 		if exeCopy != nil {
 			exeCopy.Close()
@@ -205,7 +231,17 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	}
 	defer closeCopy()
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
-	defer prep.release(warn)
+	cgroupsReleased := make(chan struct{})
+	releaseCgroups := sync.OnceFunc(func() {
+		go func() {
+			prep.release(warn)
+			close(cgroupsReleased)
+		}()
+	})
+	defer func() {
+		releaseCgroups()
+		<-cgroupsReleased
+	}()
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
@@ -244,7 +280,10 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		// own copies and re-arms its socket unit when we exit.
 		sockets.close()
 	}
-	status, stopped := supervise(st, d, c, stop)
+	status, stopped := supervise(st, d, c, stop, func() {
+		releaseCgroups()
+		atExit()
+	})
 	if c.NetworkVeth {
 		if err := payload.RemoveVeth(d.Machine); err != nil {
 			warn(err.Error())

@@ -20,7 +20,9 @@ import (
 // supervise is the supervisor's event loop once the stage runs: relay
 // notify messages to the host, turn termination signals into a clean
 // shutdown, hold the console, and return the container's exit status.
-func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal) (status int, stopped bool) {
+// gone is called once the container's init has exited (not when starting
+// the payload failed), before the console and the relay are closed.
+func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal, gone func()) (status int, stopped bool) {
 	pid := st.Cmd.Process.Pid
 	relay := activation.NewRelay(st.Notify, func(sender int32) bool {
 		return int(sender) == pid || (c.AsPid2 && parentPID(int(sender)) == pid)
@@ -56,14 +58,19 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		_ = st.Cmd.Wait()
 		return errorf("%v", err), false
 	}
+	// What registering made goes before gone: the runtime directory
+	// holds the tunnel machined was told of.
+	unregister := func() {}
 	if registered {
-		defer func() { _ = activation.UnregisterMachine(d.Machine) }()
+		unlink := func() {}
 		if d.Tunnel != "" {
-			unlink, err := activation.LinkPropagation(d.Machine, d.Tunnel)
-			if err != nil && !c.Quiet {
+			if unlink, err = activation.LinkPropagation(d.Machine, d.Tunnel); err != nil && !c.Quiet {
 				fmt.Fprintf(os.Stderr, "sockspawn: %v\n", err)
 			}
-			defer unlink()
+		}
+		unregister = func() {
+			unlink()
+			_ = activation.UnregisterMachine(d.Machine)
 		}
 	}
 	notifyHost(fmt.Sprintf("X_SOCKSPAWN_LEADER_PID=%d", pid))
@@ -100,6 +107,8 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		go runWaiter()
 	}
 	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay)
+	unregister()
+	gone()
 	waiter.Stop()
 	<-ran
 	select {
