@@ -56,3 +56,21 @@ func OnMainThread(fn func()) bool {
 	mainThread.work <- fn
 	return true
 }
+
+// RunOnMainThread runs fn on the main thread, where ServeMainThread
+// serves, and returns when fn has; without ServeMainThread it runs fn on
+// the caller's thread. It is for what must be tied to a thread that lasts
+// as long as the process: a child started with Pdeathsig gets the signal
+// when the thread that forked it ends, not the process, and Go ends a
+// thread whose locked goroutine exits without unlocking it.
+func RunOnMainThread(fn func()) {
+	done := make(chan struct{})
+	if !OnMainThread(func() {
+		defer close(done)
+		fn()
+	}) {
+		fn()
+		return
+	}
+	<-done
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -44,6 +45,14 @@ func checkServeMainThread() error {
 				return 12
 			}
 		}
+		ranOn := 0
+		RunOnMainThread(func() {
+			time.Sleep(10 * time.Millisecond) // returning early would miss this
+			ranOn = unix.Gettid()
+		})
+		if ranOn != pid {
+			return 16
+		}
 		// As sockspawn's supervisor uses it. The kernel now and then gives
 		// the signal to another thread (see checkWaiterOnMainThread):
 		// Run must take it at least once in five tries.
@@ -80,6 +89,7 @@ func checkServeMainThread() error {
 		13: "the waiter on the main thread called back on another thread",
 		14: "a SIGUSR2 reached neither the waiter on the main thread nor Go's handler",
 		15: "in five tries, the waiter handed to the main thread never took the SIGUSR2",
+		16: "RunOnMainThread returned before fn ran on the main thread",
 	}
 	if status != 0 {
 		return errors.New(why[status])
@@ -99,15 +109,22 @@ func TestServeMainThread(t *testing.T) {
 // On any other thread, ServeMainThread just runs the work, and
 // OnMainThread hands nothing over.
 func TestServeMainThreadElsewhere(t *testing.T) {
+	runtime.LockOSThread() // so that the thread ids compare
+	defer runtime.UnlockOSThread()
 	tid := -1
 	if got := ServeMainThread(func() int {
 		tid = unix.Gettid()
 		if OnMainThread(func() {}) {
 			return 2
 		}
+		ranOn := 0
+		RunOnMainThread(func() { ranOn = unix.Gettid() })
+		if ranOn != tid {
+			return 3
+		}
 		return 7
 	}); got != 7 {
-		t.Fatalf("ServeMainThread off the main thread returned %d, want the work's 7 (2: OnMainThread took a function)", got)
+		t.Fatalf("ServeMainThread off the main thread returned %d, want the work's 7 (2: OnMainThread took a function; 3: RunOnMainThread ran it elsewhere)", got)
 	}
 	if tid == os.Getpid() {
 		t.Fatal("the work ran on the main thread")

@@ -46,6 +46,21 @@ type StageSpec struct {
 	// Copy is a sealed copy of sockspawn made beforehand (SealedSelf),
 	// or nil: Start makes one. Start does not close it.
 	Copy *os.File
+	// ForkOn, if set, runs the fork of the stage (start) on a thread that
+	// lives as long as the container, and returns when it has: the stage
+	// gets SIGKILL (Pdeathsig) when the thread that forked it ends, not
+	// only the process. nil forks on the caller's thread.
+	ForkOn func(start func())
+}
+
+// startStage starts cmd, on spec.ForkOn's thread if set.
+func startStage(spec StageSpec, cmd *exec.Cmd) error {
+	if spec.ForkOn == nil {
+		return cmd.Start()
+	}
+	var err error
+	spec.ForkOn(func() { err = cmd.Start() })
+	return err
 }
 
 // StageCmd builds the command that starts the init stage. It is a pure
@@ -143,7 +158,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	spec.Sync = child
 	pidfd := -1
 	cmd := StageCmd(spec, &pidfd)
-	err = cmd.Start()
+	err = startStage(spec, cmd)
 	cloneInto := spec.CgroupFD >= 0
 	if err != nil && cloneInto && spec.MoveInto != nil && cloneIntoRefused(err) {
 		// A kernel without clone3 or CLONE_INTO_CGROUP (before 5.7): clone
@@ -152,7 +167,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		spec.CgroupFD, spec.LateCgroupNS, cloneInto = -1, true, false
 		pidfd = -1
 		cmd = StageCmd(spec, &pidfd)
-		err = cmd.Start()
+		err = startStage(spec, cmd)
 	}
 	if err != nil {
 		if spec.CgroupFD >= 0 && errors.Is(err, unix.EBUSY) {

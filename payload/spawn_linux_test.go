@@ -2,6 +2,7 @@ package payload
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
@@ -151,5 +152,32 @@ func TestCloneFlagsLateCgroupNS(t *testing.T) {
 	want := uintptr(Namespaces&^unix.CLONE_NEWCGROUP) | unix.CLONE_NEWNET
 	if late != want {
 		t.Errorf("with LateCgroupNS, clone flags %#x, want %#x", late, want)
+	}
+}
+
+// The stage is forked where ForkOn says (sockspawn: the main thread, which
+// lives as long as the process, as Pdeathsig needs), and a failure to
+// start comes back from there.
+func TestStartStageForkOn(t *testing.T) {
+	for _, tt := range []struct {
+		name, path string
+		wantErr    bool
+	}{
+		{"starts", "/bin/true", false},
+		{"missing", "/nonexistent/sockspawn", true},
+	} {
+		called := 0
+		spec := StageSpec{ForkOn: func(start func()) { called++; start() }}
+		cmd := exec.Command(tt.path)
+		err := startStage(spec, cmd)
+		if called != 1 {
+			t.Errorf("%s: ForkOn called %d times, want 1", tt.name, called)
+		}
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: startStage: %v, want error %v", tt.name, err, tt.wantErr)
+		}
+		if err == nil {
+			_ = cmd.Wait()
+		}
 	}
 }

@@ -253,7 +253,8 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		defer devnull.Close()
 		stdio[0], stdio[1] = devnull, devnull
 	}
-	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: -1, Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy, MoveInto: prep.move}
+	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: -1, Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy, MoveInto: prep.move,
+		ForkOn: activation.RunOnMainThread}
 	if c.PrivateNetwork || c.NetworkVeth {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
