@@ -89,6 +89,26 @@ func checkLeftovers(t *testing.T, name string, leader int, pidNS string) {
 }
 
 // processesIn lists the processes in pid namespace ns as "PID (COMM)".
+// pinPidNS returns the pid namespace of pid, as "pid:[INODE]", and keeps
+// it open until the machine's cleanup. Namespace inode numbers are reused
+// once a namespace is gone: without the pin, a container a parallel test
+// starts later (an nspawn host, say) may get the number, and its
+// processes would pass for this machine's leftovers.
+func (m *machine) pinPidNS(pid int) (string, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return "", err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return "", err
+	}
+	ns := fmt.Sprintf("pid:[%d]", st.Ino) // as readlink shows it
+	m.nsPins = append(m.nsPins, f)
+	return ns, nil
+}
+
 func processesIn(ns string) []string {
 	entries, _ := os.ReadDir("/proc")
 	var out []string

@@ -65,6 +65,7 @@ type machine struct {
 
 	leader   int    // host pid of the container's init, once known
 	leaderNS string // its pid namespace, for finding leftover processes
+	nsPins   []*os.File
 }
 
 // runSpec says how to start a machine.
@@ -168,6 +169,9 @@ func (m *machine) cleanup() {
 	} else {
 		checkLeftovers(t, m.Name, m.leader, m.leaderNS)
 	}
+	for _, f := range m.nsPins {
+		f.Close()
+	}
 	if t.Failed() {
 		t.Logf("machine %s: exit status %d\nstdout:\n%s\nstderr:\n%s", m.Name, m.exitStatus(), tail(m.Stdout.String(), 60), tail(m.Stderr.String(), 30))
 		if m.Notify != nil {
@@ -220,7 +224,7 @@ func (m *machine) Leader() int {
 		m.t.Fatalf("bad leader pid line %q", l)
 	}
 	m.leader = pid
-	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil {
+	if ns, err := m.pinPidNS(pid); err == nil {
 		m.leaderNS = ns
 	} else {
 		m.t.Errorf("leader pid %d: %v", pid, err)

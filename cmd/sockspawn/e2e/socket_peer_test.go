@@ -195,7 +195,7 @@ func (m *machine) sockUseBoot(n int) int {
 		m.t.Fatalf("bad leader pid line %q", l)
 	}
 	m.leader = pid
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	ns, err := m.pinPidNS(pid)
 	if err != nil {
 		m.t.Fatalf("boot #%d: the container's init (pid %d): %v", n, pid, err)
 	}
