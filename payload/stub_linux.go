@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,9 +29,9 @@ func StubMain(args []string) int {
 		return 1
 	}
 	argv := args[1:]
-	var lastPID *os.File
+	lastPID := -1
 	if fd, err := strconv.Atoi(args[0]); err == nil {
-		lastPID = os.NewFile(uintptr(fd), "ns_last_pid")
+		lastPID = fd
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD, sigRTMin3)
@@ -43,17 +47,25 @@ func StubMain(args []string) int {
 		}
 		attr.Files = append(attr.Files, uintptr(fd))
 	}
-	if lastPID != nil {
+	gcPercent := -1
+	if lastPID >= 0 {
 		// The Go runtime's own threads took the first PIDs after ours:
 		// make the next one 2 again (free since the stage's threads ended
 		// at execve), as a command run with --as-pid2 expects.
-		_, _ = lastPID.WriteString("1")
-		lastPID.Close()
+		settleThreads()
+		gcPercent = debug.SetGCPercent(-1)
+		setLastPID(lastPID)
 	}
 	pid, err := syscall.ForkExec(argv[0], argv, attr)
+	if gcPercent != -1 {
+		debug.SetGCPercent(gcPercent)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sockspawn: stub PID 1: execute %s: %v\n", argv[0], err)
 		return 127
+	}
+	if lastPID >= 0 && pid != 2 {
+		fmt.Fprintf(os.Stderr, "sockspawn: stub PID 1: %s runs as PID %d, not 2: a thread of the stub took PID 2\n", argv[0], pid)
 	}
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
@@ -82,6 +94,29 @@ func StubMain(args []string) int {
 		}
 	}
 	return 0
+}
+
+// settleThreads lets the goroutine of os/signal start and block, so that
+// the threads the runtime makes for it (a blocked goroutine hands its P
+// to another thread, a new one if none is idle) are made now: a thread
+// made between setLastPID and the fork would take PID 2. In a test under
+// load, without it, 1 start in 200 gave the command PID 3.
+func settleThreads() {
+	for i := 0; i < 3; i++ {
+		runtime.Gosched()
+	}
+	time.Sleep(time.Millisecond)
+}
+
+// setLastPID writes 1 to the namespace's ns_last_pid (fd), so that the
+// next process gets PID 2, and closes fd. Raw system calls: the runtime
+// does not see them, so it cannot hand this thread's P to a new thread
+// while one takes long. Garbage collection, which starts workers, is off
+// until the fork (StubMain).
+func setLastPID(fd int) {
+	one := [1]byte{'1'}
+	_, _, _ = unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&one[0])), 1)
+	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
 func isTerminal(fd int) bool {
