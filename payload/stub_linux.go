@@ -105,7 +105,10 @@ func settleThreads() {
 	for i := 0; i < 3; i++ {
 		runtime.Gosched()
 	}
-	time.Sleep(time.Millisecond)
+	// Not time.Sleep: its timer would start the runtime's poller, and
+	// leave its epoll and eventfd open in PID 1 for the container's life.
+	ts := unix.NsecToTimespec(int64(time.Millisecond))
+	_ = unix.Nanosleep(&ts, nil)
 }
 
 // setLastPID writes 1 to the namespace's ns_last_pid (fd), so that the
