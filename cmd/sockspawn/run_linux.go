@@ -76,9 +76,10 @@ func runConfig(c units.Config) int {
 
 	// From here on things are created; each is undone on the way out.
 	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
-	// The tunnel of `machinectl bind` only where machined may use it: it
+	// The tunnel of `machinectl bind` only where machined may use it: not
+	// on a host without systemd (so without machined), and machined
 	// refuses a user namespace.
-	tunnel := !users.Enabled && (c.Register == nil || *c.Register)
+	tunnel := !users.Enabled && (c.Register == nil || *c.Register) && activation.SystemdRunning()
 	rt, err := acquireRuntime(d.Machine, tunnel)
 	if err != nil {
 		return errorf("%v", err)

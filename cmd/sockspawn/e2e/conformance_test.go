@@ -157,7 +157,10 @@ func TestConformance(t *testing.T) {
 			`--set-credential=e2e.secret:line one\nline two\x00end`, "--set-credential=e2e.plain:plain",
 			"--", conformancePath, e.arg())
 		m := startMachine(t, runSpec{Name: name, Args: args, Notify: true, Env: []string{"CREDENTIALS_DIRECTORY=" + serviceCreds}})
-		firstUUID = runNotifyingPayload(t, m, func() { checkAlreadyRunning(t, m) })
+		firstUUID = runNotifyingPayload(t, m, func() {
+			checkAlreadyRunning(t, m)
+			checkTunnel(t, m)
+		})
 	})
 
 	t.Run("pty-console", func(t *testing.T) {
@@ -232,6 +235,19 @@ func checkForwarded(t *testing.T, m *machine) {
 		if strings.Contains(msg.Text, "(e2e: datagram carried fds)") {
 			t.Errorf("sockspawn passed fds to its service manager: %q", msg.Text)
 		}
+	}
+}
+
+// checkTunnel checks that a machine run with the default --register has
+// the tunnel of `machinectl bind` exactly when machined can be there: on
+// a host running systemd.
+func checkTunnel(t *testing.T, m *machine) {
+	t.Helper()
+	st, err := os.Stat("/run/systemd/system")
+	systemd := err == nil && st.IsDir()
+	_, err = os.Stat(filepath.Join(runtimeTunnels, m.Name))
+	if made := err == nil; made != systemd {
+		t.Errorf("tunnel %s made: %v; want it only on a host running systemd (here: %v)", filepath.Join(runtimeTunnels, m.Name), made, systemd)
 	}
 }
 
