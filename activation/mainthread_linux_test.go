@@ -100,12 +100,6 @@ func checkServeMainThread() error {
 	return nil
 }
 
-func TestServeMainThread(t *testing.T) {
-	if mainThreadServed != nil {
-		t.Fatal(mainThreadServed)
-	}
-}
-
 // On any other thread, ServeMainThread just runs the work, and
 // OnMainThread hands nothing over.
 func TestServeMainThreadElsewhere(t *testing.T) {

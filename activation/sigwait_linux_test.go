@@ -114,9 +114,18 @@ func checkWaiterOnMainThread() error {
 	return nil
 }
 
-func TestSignalWaiterMainThread(t *testing.T) {
-	if mainThreadWaiter != nil {
-		t.Fatal(mainThreadWaiter)
+// TestMainThread reports what TestMain checked on the main thread.
+func TestMainThread(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"SignalWaiter", mainThreadWaiter},
+		{"ServeMainThread", mainThreadServed},
+	} {
+		if c.err != nil {
+			t.Errorf("%s: %v", c.name, c.err)
+		}
 	}
 }
 
