@@ -34,7 +34,7 @@ func TestDroppedCapabilities(t *testing.T) {
 		if got := slices.Contains(caps, capNetAdmin); got != tt.wantNetAdmin {
 			t.Errorf("privateNetwork=%v: CAP_NET_ADMIN dropped = %v, want %v", tt.privateNetwork, got, tt.wantNetAdmin)
 		}
-		for _, c := range []int{14, 16, 17, 25} { // CAP_IPC_LOCK, CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME
+		for _, c := range []int{14, 16, 17, 25, 38, 39} { // CAP_IPC_LOCK, CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_PERFMON, CAP_BPF
 			if !slices.Contains(caps, c) {
 				t.Errorf("privateNetwork=%v: host-wide capability %d is not dropped", tt.privateNetwork, c)
 			}

@@ -111,7 +111,7 @@ func options() []option {
 				return err
 			}},
 		{long: "capability", field: "Capabilities", arg: requiredArg, meta: "CAPS", section: "Security",
-			help: "Keep these capabilities (comma-separated, e.g. CAP_NET_ADMIN,SYS_TIME, or \"all\") in the container's bounding set, which by default lacks the audit capabilities (the Container Interface forbids passing them), CAP_NET_ADMIN without a private network, and those that change host-wide state: CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_SYSLOG, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND, CAP_SYS_PACCT, and CAP_IPC_LOCK (which lifts the limit on locked memory; mlock still works within RLIMIT_MEMLOCK, as under systemd-nspawn). The system call filter still refuses what the others would allow.",
+			help: "Keep these capabilities (comma-separated, e.g. CAP_NET_ADMIN,SYS_TIME, or \"all\") in the container's bounding set, which by default lacks the audit capabilities (the Container Interface forbids passing them), CAP_NET_ADMIN without a private network, and those that change host-wide state: CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_SYSLOG, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND, CAP_SYS_PACCT, CAP_PERFMON, CAP_BPF, and CAP_IPC_LOCK (which lifts the limit on locked memory; mlock still works within RLIMIT_MEMLOCK, as under systemd-nspawn). The system call filter still refuses what the others would allow.",
 			set: func(c *units.Config, v string) error {
 				caps, err := units.ParseCapabilities(v)
 				c.Capabilities = append(c.Capabilities, caps...)

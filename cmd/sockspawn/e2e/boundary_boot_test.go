@@ -110,6 +110,8 @@ const (
 	capNrAuditWrite   = 29
 	capNrAuditControl = 30
 	capNrAuditRead    = 37
+	capNrPerfmon      = 38
+	capNrBPF          = 39
 )
 
 // TestBoundaryBoot boots systemd and shows from inside what issue 3
@@ -180,7 +182,8 @@ func TestBoundaryBoot(t *testing.T) {
 
 	t.Run("capabilities", func(t *testing.T) {
 		bnd := capBnd(t, leader)
-		for c, name := range map[int]string{capNrAuditControl: "CAP_AUDIT_CONTROL", capNrAuditRead: "CAP_AUDIT_READ", capNrAuditWrite: "CAP_AUDIT_WRITE", capNrIpcLock: "CAP_IPC_LOCK"} {
+		for c, name := range map[int]string{capNrAuditControl: "CAP_AUDIT_CONTROL", capNrAuditRead: "CAP_AUDIT_READ", capNrAuditWrite: "CAP_AUDIT_WRITE", capNrIpcLock: "CAP_IPC_LOCK",
+			capNrPerfmon: "CAP_PERFMON", capNrBPF: "CAP_BPF"} {
 			if bnd&(1<<c) != 0 {
 				t.Errorf("PID 1's bounding set %016x has %s (%d)", bnd, name, c)
 			}
