@@ -86,16 +86,9 @@ func runConfig(c units.Config) int {
 	}
 	// Released as soon as the container's init is gone when no boot can
 	// follow (see bootOnce's atExit), else on the way out.
-	rtReleased := make(chan struct{})
-	releaseRuntime := sync.OnceFunc(func() {
-		go func() {
-			rt.release()
-			close(rtReleased)
-		}()
-	})
+	releaseRuntime, waitRuntime := inBackground(rt.release)
 	defer func() {
-		releaseRuntime()
-		<-rtReleased
+		waitRuntime()
 		trace("cleaned up")
 	}()
 	trace("runtime directory locked")
@@ -232,17 +225,8 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	}
 	defer closeCopy()
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
-	cgroupsReleased := make(chan struct{})
-	releaseCgroups := sync.OnceFunc(func() {
-		go func() {
-			prep.release(warn)
-			close(cgroupsReleased)
-		}()
-	})
-	defer func() {
-		releaseCgroups()
-		<-cgroupsReleased
-	}()
+	releaseCgroups, waitCgroups := inBackground(func() { prep.release(warn) })
+	defer waitCgroups()
 	stdio := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if plan.Console == payload.ConsolePTY {
 		// The payload talks to the console; the stage's own stdio only
@@ -292,6 +276,23 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		}
 	}
 	return status, sockets.own && !stopped && st.Execed(), st.Execed()
+}
+
+// inBackground returns start, which runs f on a goroutine of its own the
+// first time it is called, and wait, which calls start and returns once f
+// has returned.
+func inBackground(f func()) (start, wait func()) {
+	done := make(chan struct{})
+	start = sync.OnceFunc(func() {
+		go func() {
+			defer close(done)
+			f()
+		}()
+	})
+	return start, func() {
+		start()
+		<-done
+	}
 }
 
 // deviceRules is the container's device allow-list: the nodes of its
