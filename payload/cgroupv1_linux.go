@@ -167,23 +167,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// WarmMigration, on a host with cgroup v1 hierarchies, starts in the
-// background a move of the calling process into the cgroup it is already
-// in. The first move between v1 cgroups after a quiet spell waits for an
-// RCU grace period (cgroup_threadgroup_rwsem, ~12 ms here), and moves that
-// follow within about one more grace period do not: started at once when
-// sockspawn starts, the wait runs alongside its start-up instead of in
-// front of the container's. It changes nothing and does nothing without
-// v1 hierarchies.
-func WarmMigration() {
-	hs, err := hostV1Hierarchies()
-	if err != nil || len(hs) == 0 {
-		return
-	}
-	procs := path.Join(hs[0].Mount, hs[0].Own, "cgroup.procs")
-	go func() { _ = os.WriteFile(procs, []byte("0"), 0) }()
-}
-
 // HostHasWritableV1 reports whether the supervisor stands in a writable
 // cgroup v1 hierarchy, where the container will get cgroups of its own
 // (a hybrid host; not inside another container, whose v1 hierarchies

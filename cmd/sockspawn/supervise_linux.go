@@ -157,6 +157,24 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			lastArmed = next
 		}
 	}
+	// While a booted container starts up (until its READY=1) and while
+	// any container stops, its manager's moves of the processes it starts
+	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
+	// The stop's warmer is started once, by a stop request or the
+	// container's own STOPPING=1.
+	var warmer *payload.MigrationWarmer
+	if c.Boot {
+		warmer = payload.StartMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
+	}
+	warmed := false
+	defer func() { warmer.Stop() }()
+	warm := func() {
+		if !warmed {
+			warmed = true
+			warmer.Stop()
+			warmer = payload.StartMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
+		}
+	}
 	stop := func(sent activation.Action) {
 		stopped = true
 		if sent != activation.None {
@@ -177,6 +195,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		act(a, deadline)
 		trace("stop signal sent to the container's init")
 		notifyHost("STOPPING=1")
+		warm()
 	}
 	// What starting and booting the container needed is given back once
 	// the container is up (releaseStartupMemory): after the READY=1 the
@@ -218,6 +237,12 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			}
 			if m.Ready {
 				trace("READY=1 from the container")
+				if !warmed {
+					warmer.Stop() // booted
+				}
+			}
+			if m.Stopping {
+				warm()
 			}
 			if m.Ready && !d.NotifyReady {
 				m.Ready = false // already told the host

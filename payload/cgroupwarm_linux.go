@@ -1,0 +1,164 @@
+package payload
+
+import (
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// Every move of a process between cgroups, in any hierarchy, takes one
+// kernel-wide lock (cgroup_threadgroup_rwsem) for writing. Unless a cgroup
+// hierarchy is mounted with favordynmods, the first such move after a
+// quiet spell waits for a full RCU grace period (7 to 18 ms here), and
+// moves that follow within about one more grace period do not. A booted
+// container's manager moves every process it starts into the cgroup of
+// its unit: while the container boots or stops, each of those that comes
+// after a pause waits for a grace period of its own, and its service waits
+// with it.
+//
+// The supervisor keeps that fast path open while it matters: it moves
+// itself into the cgroup it is already in (a no-op that takes the lock)
+// every few milliseconds while the container stops, so that none of the
+// container's moves finds the lock idle. That is the kernel's favordynmods
+// trade-off (slightly dearer forks and exits host-wide), for a few hundred
+// milliseconds, and only on a host that has not made it for good.
+
+// WarmInterval is how often a MigrationWarmer moves the supervisor:
+// shorter than the grace periods it bridges.
+const WarmInterval = 3 * time.Millisecond
+
+// WarmLimit bounds how long a MigrationWarmer runs: a container still
+// stopping after that waits on something slower than a grace period.
+const WarmLimit = 5 * time.Second
+
+// MigrationWarmer keeps cgroup moves off RCU grace periods while it runs.
+// The zero value and nil are valid and do nothing.
+type MigrationWarmer struct {
+	stop chan struct{}
+}
+
+// StartMigrationWarmer starts a MigrationWarmer for at most limit; it
+// returns nil when there is nothing to do: a cgroup hierarchy is mounted
+// with favordynmods, or the supervisor may not write to its own cgroup
+// (as inside a container with a read-only cgroupfs).
+func StartMigrationWarmer(interval, limit time.Duration) *MigrationWarmer {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil || FavorsDynmods(mi) {
+		return nil
+	}
+	f := ownProcsFile(mi)
+	if f == nil {
+		return nil
+	}
+	w := &MigrationWarmer{stop: make(chan struct{})}
+	go func() {
+		defer f.Close()
+		warmLoop(func() error {
+			_, err := f.Write([]byte("0"))
+			return err
+		}, interval, limit, w.stop)
+	}()
+	return w
+}
+
+// Stop ends the warmer without waiting for it.
+func (w *MigrationWarmer) Stop() {
+	if w != nil && w.stop != nil {
+		select {
+		case <-w.stop:
+		default:
+			close(w.stop)
+		}
+	}
+}
+
+// warmLoop calls move at once and then every interval until stop is
+// closed, limit has passed, or move fails; it returns how many moves it
+// made.
+func warmLoop(move func() error, interval, limit time.Duration, stop <-chan struct{}) int {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	n := 0
+	for {
+		if move() != nil {
+			return n
+		}
+		n++
+		select {
+		case <-stop:
+			return n
+		case <-deadline.C:
+			return n
+		case <-tick.C:
+			select {
+			case <-stop: // a stop wins over a tick that came with it
+				return n
+			default:
+			}
+		}
+	}
+}
+
+// FavorsDynmods reports whether mountinfo shows a cgroup hierarchy mounted
+// with favordynmods, which holds the kernel's cgroup moves on the fast path
+// for good (for all hierarchies: the lock is one).
+func FavorsDynmods(mountinfo []byte) bool {
+	for _, line := range procLines(mountinfo) {
+		_, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(post)
+		if len(f) < 3 || (f[0] != "cgroup" && f[0] != "cgroup2") {
+			continue
+		}
+		for _, o := range strings.Split(f[2], ",") {
+			if o == "favordynmods" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ownProcsFile opens for writing the cgroup.procs of the cgroup the
+// supervisor is in: in the cgroup2 hierarchy, else in its first v1 one;
+// nil if neither can be written.
+func ownProcsFile(mountinfo []byte) *os.File {
+	var dirs []string
+	if pc, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+		if own, err := OwnCgroup(pc); err == nil {
+			if mnt, err := UnifiedMount(); err == nil {
+				dirs = append(dirs, path.Join(mnt, own))
+			}
+		}
+		for _, h := range V1Hierarchies(mountinfo, pc) {
+			dirs = append(dirs, path.Join(h.Mount, h.Own))
+		}
+	}
+	for _, d := range dirs {
+		if f, err := os.OpenFile(path.Join(d, "cgroup.procs"), os.O_WRONLY, 0); err == nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// WarmMigration, on a host with cgroup v1 hierarchies, starts in the
+// background a move of the calling process into the cgroup it is already
+// in, so that the supervisor's own moves of the stage into the container's
+// v1 cgroups (see Cgroup.Move) find the fast path open: started at once
+// when sockspawn starts, the grace period runs alongside its start-up
+// instead of in front of the container's. It changes nothing and does
+// nothing without v1 hierarchies.
+func WarmMigration() {
+	hs, err := hostV1Hierarchies()
+	if err != nil || len(hs) == 0 {
+		return
+	}
+	procs := path.Join(hs[0].Mount, hs[0].Own, "cgroup.procs")
+	go func() { _ = os.WriteFile(procs, []byte("0"), 0) }()
+}
