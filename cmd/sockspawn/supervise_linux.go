@@ -162,11 +162,13 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
 	// The stop's warmer is started once, by a stop request or the
 	// container's own STOPPING=1.
+	// SOCKSPAWN_CGROUP_WARMER=0 turns it off.
 	var warmer *payload.MigrationWarmer
-	if c.Boot {
+	warmOff := os.Getenv("SOCKSPAWN_CGROUP_WARMER") == "0"
+	if c.Boot && !warmOff {
 		warmer = payload.StartMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
 	}
-	warmed := false
+	warmed := warmOff
 	defer func() { warmer.Stop() }()
 	warm := func() {
 		if !warmed {
