@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,16 +34,23 @@ const WarmInterval = 3 * time.Millisecond
 const WarmLimit = 5 * time.Second
 
 // MigrationWarmer keeps cgroup moves off RCU grace periods while it runs.
-// The zero value and nil are valid and do nothing.
+// A nil *MigrationWarmer is valid and does nothing.
 type MigrationWarmer struct {
-	stop chan struct{}
+	f               *os.File
+	interval, limit time.Duration
+	mu              sync.Mutex    // guards stop, stopping and closed
+	moving          sync.Mutex    // held over a move, and by Close
+	stop            chan struct{} // closed to end the current run
+	stopping        bool          // the current run is a stop's
+	closed          bool
 }
 
-// StartMigrationWarmer starts a MigrationWarmer for at most limit; it
+// NewMigrationWarmer opens what the warmer writes to, so that starting it
+// later costs no more than a goroutine; each run lasts at most limit. It
 // returns nil when there is nothing to do: a cgroup hierarchy is mounted
 // with favordynmods, or the supervisor may not write to its own cgroup
 // (as inside a container with a read-only cgroupfs).
-func StartMigrationWarmer(interval, limit time.Duration) *MigrationWarmer {
+func NewMigrationWarmer(interval, limit time.Duration) *MigrationWarmer {
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil || FavorsDynmods(mi) {
 		return nil
@@ -51,26 +59,79 @@ func StartMigrationWarmer(interval, limit time.Duration) *MigrationWarmer {
 	if f == nil {
 		return nil
 	}
-	w := &MigrationWarmer{stop: make(chan struct{})}
-	go func() {
-		defer f.Close()
-		warmLoop(func() error {
-			_, err := f.Write([]byte("0"))
-			return err
-		}, interval, limit, w.stop)
-	}()
-	return w
+	return &MigrationWarmer{f: f, interval: interval, limit: limit}
 }
 
-// Stop ends the warmer without waiting for it.
-func (w *MigrationWarmer) Stop() {
-	if w != nil && w.stop != nil {
-		select {
-		case <-w.stop:
-		default:
-			close(w.stop)
-		}
+// StartBoot starts a run for the container's start-up, unless one runs.
+// The first move after a quiet spell waits for a grace period itself,
+// holding the kernel's cgroup_mutex meanwhile: a run starts as early as it
+// can. All methods are safe from any goroutine.
+func (w *MigrationWarmer) StartBoot() { w.start(false) }
+
+// StartStop starts a run for the container's stop, ending a start-up run;
+// a stop run already going goes on.
+func (w *MigrationWarmer) StartStop() { w.start(true) }
+
+// EndBoot ends a start-up run; a stop run goes on.
+func (w *MigrationWarmer) EndBoot() {
+	if w == nil {
+		return
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopping {
+		w.endRun()
+	}
+}
+
+func (w *MigrationWarmer) start(stopping bool) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || (w.stop != nil && (w.stopping || !stopping)) {
+		return
+	}
+	w.endRun()
+	stop := make(chan struct{})
+	w.stop, w.stopping = stop, stopping
+	go warmLoop(w.move, w.interval, w.limit, stop)
+}
+
+// Close ends the current run, and closes the file once a move under way
+// is done; the warmer does nothing after.
+func (w *MigrationWarmer) Close() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.endRun()
+	w.closed = true
+	go func() {
+		w.moving.Lock()
+		defer w.moving.Unlock()
+		_ = w.f.Close()
+	}()
+}
+
+func (w *MigrationWarmer) endRun() {
+	if w.stop != nil {
+		close(w.stop)
+		w.stop = nil
+	}
+}
+
+// move moves the supervisor into the cgroup it is in ("0": the writer).
+func (w *MigrationWarmer) move() error {
+	w.moving.Lock()
+	defer w.moving.Unlock()
+	_, err := w.f.Write([]byte("0"))
+	return err
 }
 
 // warmLoop calls move at once and then every interval until stop is

@@ -134,16 +134,71 @@ func TestMigrationWarmerTarget(t *testing.T) {
 	if FavorsDynmods(mi) {
 		t.Skip("this host mounts a cgroup hierarchy with favordynmods: no warmer")
 	}
-	w := StartMigrationWarmer(time.Millisecond, time.Second)
+	w := NewMigrationWarmer(time.Millisecond, time.Second)
 	if w == nil {
-		t.Fatal("StartMigrationWarmer: nil on a host without favordynmods")
+		t.Fatal("NewMigrationWarmer: nil on a host without favordynmods")
 	}
+	w.StartStop()
 	time.Sleep(20 * time.Millisecond)
-	w.Stop()
-	w.Stop() // twice is fine
+	w.Close()
+	w.Close() // twice is fine
 	if after := mustReadFile(t, "/proc/self/cgroup"); string(after) != string(before) {
 		t.Errorf("the warmer changed our cgroups:\n%s\nwas\n%s", after, before)
 	}
-	var none *MigrationWarmer
-	none.Stop() // nil is fine
+	var none *MigrationWarmer // nil is fine
+	none.StartBoot()
+	none.StartStop()
+	none.EndBoot()
+	none.Close()
+}
+
+// TestMigrationWarmerRuns checks which runs go on: a start-up run ends at
+// EndBoot, a stop run does not, and nothing runs after Close. The moves go
+// to a file here, one byte each.
+func TestMigrationWarmerRuns(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "moves")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour}
+	size := func() int64 {
+		st, err := os.Stat(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	// moving reports whether moves go on over 30 ms, once one that was
+	// under way when asked has had time to end.
+	moving := func() bool {
+		time.Sleep(10 * time.Millisecond)
+		n := size()
+		time.Sleep(30 * time.Millisecond)
+		return size() > n
+	}
+	if moving() {
+		t.Fatal("moves before any start")
+	}
+	w.StartBoot()
+	if !moving() {
+		t.Fatal("no moves after StartBoot")
+	}
+	w.EndBoot()
+	if moving() {
+		t.Fatal("moves after EndBoot")
+	}
+	w.StartStop()
+	w.EndBoot() // not the stop's
+	w.StartBoot()
+	if !moving() {
+		t.Fatal("no moves after StartStop, EndBoot, StartBoot")
+	}
+	w.Close()
+	if moving() {
+		t.Fatal("moves after Close")
+	}
+	w.StartStop()
+	if moving() {
+		t.Fatal("moves after a start after Close")
+	}
 }

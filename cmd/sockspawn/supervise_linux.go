@@ -88,6 +88,15 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	// Go's handler first (the main thread was busy), come through sigs.
 	var armed atomic.Int32
 	early := make(chan earlyStop, 1) // the waiter takes one signal at most
+	// While a booted container starts up (until its READY=1) and while
+	// any container stops, its manager's moves of the processes it starts
+	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
+	// SOCKSPAWN_CGROUP_WARMER=0 turns that off.
+	var warmer *payload.MigrationWarmer
+	if os.Getenv("SOCKSPAWN_CGROUP_WARMER") != "0" {
+		warmer = payload.NewMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
+	}
+	defer warmer.Close()
 	waiter := activation.NewSignalWaiter(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	ran := make(chan struct{})
 	runWaiter := func() {
@@ -99,6 +108,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			// stopped.
 			early <- earlyStop{sig: sig, sent: a}
 			if a != activation.None {
+				warmer.StartStop()
 				_ = st.Signal(a.Signal())
 			}
 		}) // on another thread than the main one, sigs alone carry requests
@@ -106,7 +116,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	if !activation.OnMainThread(runWaiter) {
 		go runWaiter()
 	}
-	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay)
+	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay, warmer)
 	unregister()
 	gone()
 	waiter.Stop()
@@ -133,7 +143,8 @@ type earlyStop struct {
 // superviseLoop is supervise's event loop: notify messages, stop requests,
 // the deadlines of a stop, and the end of the container's init.
 func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation.Shutdown, armed *atomic.Int32,
-	early <-chan earlyStop, sigs <-chan os.Signal, waited <-chan error, con *consoleRelay, relay *activation.Relay) (status int, stopped bool) {
+	early <-chan earlyStop, sigs <-chan os.Signal, waited <-chan error, con *consoleRelay, relay *activation.Relay,
+	warmer *payload.MigrationWarmer) (status int, stopped bool) {
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	act := func(a activation.Action, deadline time.Time) {
@@ -157,25 +168,11 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			lastArmed = next
 		}
 	}
-	// While a booted container starts up (until its READY=1) and while
-	// any container stops, its manager's moves of the processes it starts
-	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
-	// The stop's warmer is started once, by a stop request or the
-	// container's own STOPPING=1.
-	// SOCKSPAWN_CGROUP_WARMER=0 turns it off.
-	var warmer *payload.MigrationWarmer
-	warmOff := os.Getenv("SOCKSPAWN_CGROUP_WARMER") == "0"
-	if c.Boot && !warmOff {
-		warmer = payload.StartMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
-	}
-	warmed := warmOff
-	defer func() { warmer.Stop() }()
-	warm := func() {
-		if !warmed {
-			warmed = true
-			warmer.Stop()
-			warmer = payload.StartMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
-		}
+	// The warmer runs while a booted container starts, and from the stop
+	// on (started by the waiter before its signal, a stop request, or the
+	// container's STOPPING=1, whichever comes first).
+	if c.Boot {
+		warmer.StartBoot()
 	}
 	stop := func(sent activation.Action) {
 		stopped = true
@@ -197,7 +194,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		act(a, deadline)
 		trace("stop signal sent to the container's init")
 		notifyHost("STOPPING=1")
-		warm()
+		warmer.StartStop()
 	}
 	// What starting and booting the container needed is given back once
 	// the container is up (releaseStartupMemory): after the READY=1 the
@@ -239,12 +236,10 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			}
 			if m.Ready {
 				trace("READY=1 from the container")
-				if !warmed {
-					warmer.Stop() // booted
-				}
+				warmer.EndBoot()
 			}
 			if m.Stopping {
-				warm()
+				warmer.StartStop()
 			}
 			if m.Ready && !d.NotifyReady {
 				m.Ready = false // already told the host
