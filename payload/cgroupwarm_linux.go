@@ -20,8 +20,8 @@ import (
 //
 // The supervisor keeps that fast path open while it matters: it moves
 // itself into the cgroup it is already in (a no-op that takes the lock)
-// every few milliseconds while the container stops, so that none of the
-// container's moves finds the lock idle. That is the kernel's favordynmods
+// every few milliseconds while the container boots and while it stops, so
+// that none of the container's moves finds the lock idle. That is the kernel's favordynmods
 // trade-off (slightly dearer forks and exits host-wide), for a few hundred
 // milliseconds, and only on a host that has not made it for good.
 
@@ -36,10 +36,10 @@ const WarmLimit = 5 * time.Second
 // MigrationWarmer keeps cgroup moves off RCU grace periods while it runs.
 // A nil *MigrationWarmer is valid and does nothing.
 type MigrationWarmer struct {
-	f               *os.File
+	f               *os.File // nil once closed
 	interval, limit time.Duration
 	mu              sync.Mutex    // guards stop, stopping and closed
-	moving          sync.Mutex    // held over a move, and by Close
+	moving          sync.Mutex    // guards f; held over a move
 	stop            chan struct{} // closed to end the current run
 	stopping        bool          // the current run is a stop's
 	closed          bool
@@ -99,24 +99,23 @@ func (w *MigrationWarmer) start(stopping bool) {
 	go warmLoop(w.move, w.interval, w.limit, stop)
 }
 
-// Close ends the current run, and closes the file once a move under way
-// is done; the warmer does nothing after.
+// Close ends the current run and closes the file; no move is made once it
+// has returned (one under way is waited for), so the supervisor may move
+// itself elsewhere after. Close it before the supervisor leaves its cgroup.
 func (w *MigrationWarmer) Close() {
 	if w == nil {
 		return
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return
-	}
 	w.endRun()
 	w.closed = true
-	go func() {
-		w.moving.Lock()
-		defer w.moving.Unlock()
+	w.mu.Unlock()
+	w.moving.Lock()
+	defer w.moving.Unlock()
+	if w.f != nil {
 		_ = w.f.Close()
-	}()
+		w.f = nil
+	}
 }
 
 func (w *MigrationWarmer) endRun() {
@@ -130,6 +129,9 @@ func (w *MigrationWarmer) endRun() {
 func (w *MigrationWarmer) move() error {
 	w.moving.Lock()
 	defer w.moving.Unlock()
+	if w.f == nil {
+		return os.ErrClosed
+	}
 	_, err := w.f.Write([]byte("0"))
 	return err
 }

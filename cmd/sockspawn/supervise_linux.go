@@ -117,6 +117,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		go runWaiter()
 	}
 	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay, warmer)
+	warmer.Close() // before gone moves the supervisor out of its cgroup
 	unregister()
 	gone()
 	waiter.Stop()
