@@ -1,11 +1,14 @@
 package payload
 
 import (
+	"errors"
 	"os"
 	"path"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Every move of a process between cgroups, in any hierarchy, takes one
@@ -23,7 +26,10 @@ import (
 // every few milliseconds while the container boots and while it stops, so
 // that none of the container's moves finds the lock idle. That is the kernel's favordynmods
 // trade-off (slightly dearer forks and exits host-wide), for a few hundred
-// milliseconds, and only on a host that has not made it for good.
+// milliseconds, and only on a host that has not made it for good. One
+// supervisor on the host does it at a time (the one that holds warmToken):
+// the lock is one, and fifty containers starting together need no more
+// moves than one does.
 
 // WarmInterval is how often a MigrationWarmer moves the supervisor:
 // shorter than the grace periods it bridges.
@@ -32,6 +38,11 @@ const WarmInterval = 3 * time.Millisecond
 // WarmLimit bounds how long a MigrationWarmer runs: a container still
 // stopping after that waits on something slower than a grace period.
 const WarmLimit = 5 * time.Second
+
+// warmToken is the abstract socket the warming supervisor holds bound. A
+// process of the host's network namespace that binds it first keeps every
+// supervisor from warming, which costs speed and nothing else.
+const warmToken = "@sockspawn/cgroup-warmer"
 
 // MigrationWarmer keeps cgroup moves off RCU grace periods while it runs.
 // A nil *MigrationWarmer is valid and does nothing.
@@ -43,6 +54,8 @@ type MigrationWarmer struct {
 	stop            chan struct{} // closed to end the current run
 	stopping        bool          // the current run is a stop's
 	closed          bool
+	tokenName       string // warmToken, or a test's own
+	token           int    // the bound token socket, or -1; guarded by moving
 }
 
 // NewMigrationWarmer opens what the warmer writes to, so that starting it
@@ -59,7 +72,7 @@ func NewMigrationWarmer(interval, limit time.Duration) *MigrationWarmer {
 	if f == nil {
 		return nil
 	}
-	return &MigrationWarmer{f: f, interval: interval, limit: limit}
+	return &MigrationWarmer{f: f, interval: interval, limit: limit, tokenName: warmToken, token: -1}
 }
 
 // StartBoot starts a run for the container's start-up, unless one runs.
@@ -96,7 +109,16 @@ func (w *MigrationWarmer) start(stopping bool) {
 	w.endRun()
 	stop := make(chan struct{})
 	w.stop, w.stopping = stop, stopping
-	go warmLoop(w.move, w.interval, w.limit, stop)
+	go func() {
+		warmLoop(w.move, w.interval, w.limit, stop)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.stop == nil || w.stop == stop { // no newer run needs the token
+			w.moving.Lock()
+			w.dropToken()
+			w.moving.Unlock()
+		}
+	}()
 }
 
 // Close ends the current run and closes the file; no move is made once it
@@ -112,6 +134,7 @@ func (w *MigrationWarmer) Close() {
 	w.mu.Unlock()
 	w.moving.Lock()
 	defer w.moving.Unlock()
+	w.dropToken()
 	if w.f != nil {
 		_ = w.f.Close()
 		w.f = nil
@@ -125,15 +148,39 @@ func (w *MigrationWarmer) endRun() {
 	}
 }
 
-// move moves the supervisor into the cgroup it is in ("0": the writer).
+// move moves the supervisor into the cgroup it is in ("0": the writer),
+// if it holds the token or can take it; else another supervisor keeps the
+// fast path open, and it does nothing this time.
 func (w *MigrationWarmer) move() error {
 	w.moving.Lock()
 	defer w.moving.Unlock()
 	if w.f == nil {
 		return os.ErrClosed
 	}
+	if w.token < 0 {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrUnix{Name: w.tokenName}); err != nil {
+			unix.Close(fd)
+			if errors.Is(err, unix.EADDRINUSE) {
+				return nil
+			}
+			return err
+		}
+		w.token = fd
+	}
 	_, err := w.f.Write([]byte("0"))
 	return err
+}
+
+// dropToken lets another supervisor warm; w.moving is held.
+func (w *MigrationWarmer) dropToken() {
+	if w.token >= 0 {
+		unix.Close(w.token)
+		w.token = -1
+	}
 }
 
 // warmLoop calls move at once and then every interval until stop is

@@ -2,6 +2,7 @@ package payload
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"strings"
@@ -160,7 +161,7 @@ func TestMigrationWarmerRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour}
+	w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour, tokenName: testToken(t), token: -1}
 	size := func() int64 {
 		st, err := os.Stat(f.Name())
 		if err != nil {
@@ -204,5 +205,68 @@ func TestMigrationWarmerRuns(t *testing.T) {
 	w.StartStop()
 	if moving() {
 		t.Fatal("moves after a start after Close")
+	}
+}
+
+// testToken is a token name of the test's own: supervisors running on the
+// host (the e2e tests, in parallel) hold the real one now and then.
+func testToken(t *testing.T) string {
+	return fmt.Sprintf("@sockspawn-test/%s/%d/%d", t.Name(), os.Getpid(), time.Now().UnixNano())
+}
+
+// TestMigrationWarmerToken checks that one warmer moves at a time: a
+// second waits while the first runs and takes over when it stops.
+func TestMigrationWarmerToken(t *testing.T) {
+	token := testToken(t)
+	newWarmer := func() (*MigrationWarmer, func() int64) {
+		f, err := os.CreateTemp(t.TempDir(), "moves")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour, tokenName: token, token: -1}
+		return w, func() int64 {
+			st, err := os.Stat(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Size()
+		}
+	}
+	moving := func(size func() int64) bool {
+		time.Sleep(10 * time.Millisecond)
+		n := size()
+		time.Sleep(30 * time.Millisecond)
+		return size() > n
+	}
+	w1, size1 := newWarmer()
+	w2, size2 := newWarmer()
+	defer w1.Close()
+	defer w2.Close()
+	w1.StartStop()
+	if !moving(size1) {
+		t.Fatal("the first warmer does not move")
+	}
+	w2.StartStop()
+	if moving(size2) {
+		t.Fatal("the second warmer moves while the first holds the token")
+	}
+	w1.Close()
+	if !moving(size2) {
+		t.Fatal("the second warmer does not take over once the first has closed")
+	}
+	w2.StartBoot() // a stop run goes on
+	w3, size3 := newWarmer()
+	defer w3.Close()
+	w3.StartBoot()
+	w2.Close()
+	if !moving(size3) {
+		t.Fatal("a third warmer does not take over")
+	}
+	w3.EndBoot()
+	w4, size4 := newWarmer()
+	defer w4.Close()
+	w4.StartBoot()
+	if !moving(size4) {
+		t.Fatal("the token was kept after EndBoot ended the run")
 	}
 }
