@@ -39,24 +39,50 @@ func V1Hierarchies(mountinfo, procSelfCgroup []byte) []V1Hierarchy {
 		own[controllerKey(strings.Split(f[1], ","))] = f[2]
 	}
 	var out []V1Hierarchy
+	for _, m := range cgroupMounts(mountinfo) {
+		if m.Type != "cgroup" || m.Root != "/" {
+			continue
+		}
+		var ctrls []string
+		for _, o := range m.Options {
+			if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent=") && o != "clone_children" && o != "xattr" && o != "noprefix" && o != "cpuset_v2_mode" && o != "favordynmods" {
+				ctrls = append(ctrls, o)
+			}
+		}
+		if p, ok := own[controllerKey(ctrls)]; ok && path.IsAbs(p) && !strings.Contains(p, "/..") {
+			out = append(out, V1Hierarchy{Mount: m.Point, Own: path.Clean(p)})
+		}
+	}
+	return out
+}
+
+// cgroupMount is a cgroup or cgroup2 line of mountinfo: the mount's root
+// in its hierarchy and where it is mounted (unescaped), both "" if the
+// line lacks them; the filesystem type; the superblock's options
+// (controllers, name=, favordynmods, ...).
+type cgroupMount struct {
+	Root, Point string
+	Type        string // "cgroup" or "cgroup2"
+	Options     []string
+}
+
+// cgroupMounts lists the cgroup and cgroup2 mounts of mountinfo.
+func cgroupMounts(mountinfo []byte) []cgroupMount {
+	var out []cgroupMount
 	for _, line := range procLines(mountinfo) {
 		pre, post, ok := strings.Cut(line, " - ")
 		if !ok {
 			continue
 		}
 		pf, sf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(sf) < 3 || sf[0] != "cgroup" || pf[3] != "/" {
+		if len(sf) < 3 || (sf[0] != "cgroup" && sf[0] != "cgroup2") {
 			continue
 		}
-		var ctrls []string
-		for _, o := range strings.Split(sf[2], ",") {
-			if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent=") && o != "clone_children" && o != "xattr" && o != "noprefix" && o != "cpuset_v2_mode" && o != "favordynmods" {
-				ctrls = append(ctrls, o)
-			}
+		m := cgroupMount{Type: sf[0], Options: strings.Split(sf[2], ",")}
+		if len(pf) >= 5 {
+			m.Root, m.Point = pf[3], unescapeMountPath(pf[4])
 		}
-		if p, ok := own[controllerKey(ctrls)]; ok && path.IsAbs(p) && !strings.Contains(p, "/..") {
-			out = append(out, V1Hierarchy{Mount: unescapeMountPath(pf[4]), Own: path.Clean(p)})
-		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"os"
 	"path"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,9 +24,10 @@ import (
 // The supervisor keeps that fast path open while it matters: it moves
 // itself into the cgroup it is already in (a no-op that takes the lock)
 // every few milliseconds while the container boots and while it stops, so
-// that none of the container's moves finds the lock idle. That is the kernel's favordynmods
-// trade-off (slightly dearer forks and exits host-wide), for a few hundred
-// milliseconds, and only on a host that has not made it for good. One
+// that none of the container's moves finds the lock idle. That is the
+// kernel's favordynmods trade-off (slightly dearer forks and exits
+// host-wide), for a few hundred milliseconds, and only on a host that has
+// not made it for good. One
 // supervisor on the host does it at a time (the one that holds warmToken):
 // the lock is one, and fifty containers starting together need no more
 // moves than one does.
@@ -216,19 +217,9 @@ func warmLoop(move func() error, interval, limit time.Duration, stop <-chan stru
 // with favordynmods, which holds the kernel's cgroup moves on the fast path
 // for good (for all hierarchies: the lock is one).
 func FavorsDynmods(mountinfo []byte) bool {
-	for _, line := range procLines(mountinfo) {
-		_, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(post)
-		if len(f) < 3 || (f[0] != "cgroup" && f[0] != "cgroup2") {
-			continue
-		}
-		for _, o := range strings.Split(f[2], ",") {
-			if o == "favordynmods" {
-				return true
-			}
+	for _, m := range cgroupMounts(mountinfo) {
+		if slices.Contains(m.Options, "favordynmods") {
+			return true
 		}
 	}
 	return false
