@@ -31,8 +31,8 @@ const (
 // under systemd-nspawn, whose default lacks it, mlock works within the
 // limit). CAP_PERFMON and CAP_BPF would let it trace the whole host; the
 // system call filter refuses perf_event_open and bpf anyway, and nspawn's
-// default lacks both. CAP_SYS_ADMIN and CAP_MKNOD stay, as the interface demands.
-// CAP_NET_ADMIN is kept only with a private network namespace.
+// default lacks both. CAP_SYS_ADMIN and CAP_MKNOD stay, as the interface
+// demands. CAP_NET_ADMIN is kept only with a private network namespace.
 func DroppedCapabilities(privateNetwork bool) []int {
 	caps := []int{
 		capAuditControl, capAuditRead, capAuditWrite, capIpcLock,
