@@ -156,27 +156,35 @@ func TestMigrationWarmerTarget(t *testing.T) {
 // TestMigrationWarmerRuns checks which runs go on: a start-up run ends at
 // EndBoot, a stop run does not, and nothing runs after Close. The moves go
 // to a file here, one byte each.
-func TestMigrationWarmerRuns(t *testing.T) {
+// fileWarmer is a warmer with the token name token that moves by
+// writing a byte to a file of its own, and how many it has written.
+func fileWarmer(t *testing.T, token string) (*MigrationWarmer, func() int64) {
 	f, err := os.CreateTemp(t.TempDir(), "moves")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour, tokenName: testToken(t), token: -1}
-	size := func() int64 {
+	w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour, tokenName: token, token: -1}
+	return w, func() int64 {
 		st, err := os.Stat(f.Name())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st.Size()
 	}
-	// moving reports whether moves go on over 30 ms, once one that was
-	// under way when asked has had time to end.
-	moving := func() bool {
-		time.Sleep(10 * time.Millisecond)
-		n := size()
-		time.Sleep(30 * time.Millisecond)
-		return size() > n
-	}
+}
+
+// movesGoOn reports whether moves go on over 30 ms, once one that was
+// under way when asked has had time to end.
+func movesGoOn(size func() int64) bool {
+	time.Sleep(10 * time.Millisecond)
+	n := size()
+	time.Sleep(30 * time.Millisecond)
+	return size() > n
+}
+
+func TestMigrationWarmerRuns(t *testing.T) {
+	w, size := fileWarmer(t, testToken(t))
+	moving := func() bool { return movesGoOn(size) }
 	if moving() {
 		t.Fatal("moves before any start")
 	}
@@ -218,26 +226,8 @@ func testToken(t *testing.T) string {
 // second waits while the first runs and takes over when it stops.
 func TestMigrationWarmerToken(t *testing.T) {
 	token := testToken(t)
-	newWarmer := func() (*MigrationWarmer, func() int64) {
-		f, err := os.CreateTemp(t.TempDir(), "moves")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := &MigrationWarmer{f: f, interval: time.Millisecond, limit: time.Hour, tokenName: token, token: -1}
-		return w, func() int64 {
-			st, err := os.Stat(f.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st.Size()
-		}
-	}
-	moving := func(size func() int64) bool {
-		time.Sleep(10 * time.Millisecond)
-		n := size()
-		time.Sleep(30 * time.Millisecond)
-		return size() > n
-	}
+	newWarmer := func() (*MigrationWarmer, func() int64) { return fileWarmer(t, token) }
+	moving := movesGoOn
 	w1, size1 := newWarmer()
 	w2, size2 := newWarmer()
 	defer w1.Close()
