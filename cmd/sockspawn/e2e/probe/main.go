@@ -42,6 +42,8 @@ func main() {
 		err = view(args)
 	case "seccomp":
 		err = probeSeccomp()
+	case "int80-getpid":
+		err = int80Getpid()
 	case "mknod":
 		err = makeNodes(args)
 	case "devices":

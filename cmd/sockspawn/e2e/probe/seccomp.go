@@ -3,7 +3,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -33,6 +35,7 @@ type seccompReport struct {
 	Pid     int               `json:"pid"`
 	Mode    string            `json:"seccomp"`         // the Seccomp: line of /proc/self/status
 	Filters string            `json:"seccomp_filters"` // the Seccomp_filters: line
+	I386    string            `json:"i386"`            // "available", or why the kernel offers no i386 ABI
 	Calls   []callResult      `json:"calls"`
 	Allowed map[string]string `json:"allowed,omitempty"` // calls the filter must let through; only as a container's PID 1 or 2
 }
@@ -114,7 +117,12 @@ func probeSeccomp() error {
 		}
 	}
 	var keep [][]byte
-	for _, c := range append(nativeCalls(&keep), compatCalls()...) {
+	calls := nativeCalls(&keep)
+	r.I386 = i386ABI()
+	if r.I386 == "available" {
+		calls = append(calls, compatCalls()...)
+	}
+	for _, c := range calls {
 		r.Calls = append(r.Calls, callResult{ABI: c.ABI, Name: c.Name, Result: invoke(c)})
 	}
 	runtime.KeepAlive(keep)
@@ -124,6 +132,40 @@ func probeSeccomp() error {
 		r.Allowed = notFiltered()
 	}
 	return emit(r)
+}
+
+// i386ABI tells whether this kernel runs int 0x80 system calls. A kernel
+// built with IA32 emulation but booted without it (ia32_emulation=0, or
+// a hypervisor's choice) answers int 0x80 with a fault, which would kill
+// the probe; so a child, this binary again, makes the first call.
+func i386ABI() string {
+	if len(compatCalls()) == 0 {
+		return "no i386 table for this architecture"
+	}
+	cmd := exec.Command("/proc/self/exe", "int80-getpid")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		// Go's runtime turns the fault into a crash report, exit status 2,
+		// whose third line names the signal.
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.HasPrefix(l, "[signal ") {
+				return "unavailable: int 0x80 " + strings.Trim(l, "[]")
+			}
+		}
+		return fmt.Sprintf("unavailable: int 0x80 getpid: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return "available"
+}
+
+// int80Getpid is the child of i386ABI: it exits 0 if int 0x80 getpid
+// returns this process's pid.
+func int80Getpid() error {
+	pid, errno := int80(20, [6]uintptr{})
+	if errno != 0 || int(pid) != os.Getpid() {
+		return fmt.Errorf("int 0x80 getpid: %d, errno %d", pid, errno)
+	}
+	return nil
 }
 
 // invoke makes c and returns its result.
