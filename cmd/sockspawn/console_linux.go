@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/console"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -21,7 +22,8 @@ type consoleRelay struct {
 	peer    *os.File
 	restore func()
 	out     sync.WaitGroup
-	drain   *passiveDrain // with --console=passive, instead of master
+	spool   *console.Spool // between the master and stdout
+	drain   *passiveDrain  // with --console=passive, instead of master
 }
 
 // escapeByte is ^]: pressed three times within a second on an interactive
@@ -43,11 +45,13 @@ func startConsole(mode units.Console, master, peer *os.File, stdin, stdout *os.F
 	if err != nil {
 		return nil, err
 	}
-	r := &consoleRelay{master: m, peer: peer, restore: func() {}}
+	// The master is read as fast as the container writes: a slow reader
+	// of our stdout costs console output, never the container's time.
+	r := &consoleRelay{master: m, peer: peer, restore: func() {}, spool: console.NewSpool(stdout, console.DefaultLimit)}
 	r.out.Add(1)
 	go func() {
 		defer r.out.Done()
-		_, _ = io.Copy(stdout, r.master)
+		_, _ = io.Copy(r.spool, r.master)
 	}()
 	if mode == units.ConsoleInteractive {
 		if t, err := unix.IoctlGetTermios(int(stdin.Fd()), unix.TCGETS); err == nil {
@@ -164,5 +168,7 @@ func (r *consoleRelay) close() {
 	_ = r.master.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	r.out.Wait()
 	r.master.Close()
+	// Then written out, unless our stdout's reader has stopped reading.
+	r.spool.Close(time.Second)
 	r.restore()
 }

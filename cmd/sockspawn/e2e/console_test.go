@@ -5,10 +5,15 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestInteractiveConsole runs sockspawn on a terminal (script(1) gives it
@@ -39,4 +44,52 @@ func TestInteractiveConsole(t *testing.T) {
 		t.Errorf("the shell's terminal is not the console pty /dev/pts/0:\n%s", out)
 	}
 	checkLeftovers(t, name, 0, "")
+}
+
+// TestConsoleSlowReader boots systemd logging at debug level to its
+// console, which is relayed to sockspawn's stdout, a pipe that nobody
+// reads until READY=1. The guest's writes to /dev/console must not wait
+// for that reader: a relay that waited would stall PID 1 once the pipe
+// and the pty were full, long before READY=1. Once the reader reads,
+// the output shows where some was dropped, and the boot's last lines.
+func TestConsoleSlowReader(t *testing.T) {
+	needSystemd(t)
+	t.Parallel()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	if _, err := unix.FcntlInt(pw.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Fatalf("F_SETPIPE_SZ: %v", err)
+	}
+	m := startMachine(t, runSpec{Notify: true, Stdout: pw, Args: []string{"-D", "/", "--volatile=yes", "-b", "--console=read-only",
+		"--", "systemd.firstboot=off", "systemd.log_target=console", "systemd.log_level=debug"}})
+	pw.Close()
+	m.WaitNotify("READY=1", bootTimeout)
+
+	// The pipe held what it could: the boot wrote more than that.
+	var out strings.Builder
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(&out, pr)
+		read <- err
+	}()
+	m.Signal(syscall.SIGTERM)
+	if status := m.Wait(shutdownTimeout); status != 0 {
+		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
+	}
+	if err := <-read; err != nil {
+		t.Fatalf("read sockspawn's stdout: %v", err)
+	}
+	// What the boot wrote before READY=1 is more than the pipe and the
+	// pty could have held for a relay that waited on the reader.
+	text := out.String()
+	const held = 4096 + 64<<10 + 4096 // the pipe (shrunk below) and a pty's buffers
+	if i := strings.Index(text, "Startup finished"); i < 2*held {
+		t.Errorf("\"Startup finished\" at byte %d of the console output, want beyond %d: the boot did not write enough to show that the guest never waits for the reader", i, 2*held)
+	}
+	if !strings.Contains(text, "systemd-shutdown") {
+		t.Errorf("the console output lacks the shutdown's last lines; its end:\n%s", tail(text, 10))
+	}
 }

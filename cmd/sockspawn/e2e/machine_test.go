@@ -79,6 +79,8 @@ type runSpec struct {
 	// as a service manager passing sockets would.
 	Files     []*os.File
 	ListenPID bool
+	// Stdout, if set, is sockspawn's standard output instead of m.Stdout.
+	Stdout *os.File
 }
 
 // cleanEnv is the test's environment without what a service manager
@@ -117,6 +119,9 @@ func startMachine(t *testing.T, spec runSpec) *machine {
 		m.cmd.Env = append(m.cmd.Env, "NOTIFY_SOCKET="+m.Notify.Path)
 	}
 	m.cmd.Stdout, m.cmd.Stderr = &m.Stdout, &m.Stderr
+	if spec.Stdout != nil {
+		m.cmd.Stdout = spec.Stdout
+	}
 	t.Logf("sockspawn %s", strings.Join(args, " "))
 	if err := m.cmd.Start(); err != nil {
 		t.Fatalf("start sockspawn: %v", err)
