@@ -51,7 +51,8 @@ func TestInteractiveConsole(t *testing.T) {
 // reads until READY=1. The guest's writes to /dev/console must not wait
 // for that reader: a relay that waited would stall PID 1 once the pipe
 // and the pty were full, long before READY=1. Once the reader reads,
-// the output shows where some was dropped, and the boot's last lines.
+// the output holds more than those buffers before "Startup finished",
+// and the shutdown's last lines.
 func TestConsoleSlowReader(t *testing.T) {
 	needSystemd(t)
 	t.Parallel()
@@ -68,7 +69,6 @@ func TestConsoleSlowReader(t *testing.T) {
 	pw.Close()
 	m.WaitNotify("READY=1", bootTimeout)
 
-	// The pipe held what it could: the boot wrote more than that.
 	var out strings.Builder
 	read := make(chan error, 1)
 	go func() {
@@ -85,7 +85,7 @@ func TestConsoleSlowReader(t *testing.T) {
 	// What the boot wrote before READY=1 is more than the pipe and the
 	// pty could have held for a relay that waited on the reader.
 	text := out.String()
-	const held = 4096 + 64<<10 + 4096 // the pipe (shrunk below) and a pty's buffers
+	const held = 4096 + 64<<10 + 4096 // the pipe (shrunk above) and a pty's buffers
 	if i := strings.Index(text, "Startup finished"); i < 2*held {
 		t.Errorf("\"Startup finished\" at byte %d of the console output, want beyond %d: the boot did not write enough to show that the guest never waits for the reader", i, 2*held)
 	}
