@@ -1,6 +1,10 @@
 package payload
 
-import "golang.org/x/sys/unix"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // Where a mount's Source is looked up.
 const (
@@ -142,4 +146,20 @@ func Mounts(o Options) []Mount {
 		// above is done meanwhile.
 		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags})
 	return ms
+}
+
+// FromImage reports whether the container path p (absolute, clean) comes
+// from the image as it is on disk: not from a bind, nor from a file system
+// sockspawn mounts (which the stage fills), nor from below the root of a
+// volatile root other than the image's /usr and the links to it.
+func FromImage(o Options, p string) bool {
+	for _, m := range Mounts(o) {
+		if m.Target == "/" || m.SourceIn == SourceImage || m.SourceIn == SourceIDMap {
+			continue
+		}
+		if p == m.Target || strings.HasPrefix(p, m.Target+"/") {
+			return false
+		}
+	}
+	return true
 }

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -14,7 +13,7 @@ import (
 // configuration file, with the command line's options overriding it. This
 // is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	c, _, code, ok := machineCommand("boot", args)
+	c, src, code, ok := machineCommand("boot", args)
 	if !ok {
 		return code
 	}
@@ -23,7 +22,7 @@ func cmdBoot(args []string) int {
 		// shows on the host; a volatile one's is quietly not linked.
 		c.LinkJournal = units.LinkJournalTryGuest
 	}
-	return runConfig(c)
+	return runConfig(c, src)
 }
 
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
@@ -41,16 +40,11 @@ func cmdCat(args []string) int {
 // configuration and image as `boot` would, without starting anything.
 // container@.socket runs it before it binds any socket.
 func cmdCheck(args []string) int {
-	c, _, code, ok := machineCommand("check", args)
+	c, src, code, ok := machineCommand("check", args)
 	if !ok {
 		return code
 	}
-	if c.Directory != "" {
-		if err := payload.CheckImage(c.Directory); err != nil {
-			return errorf("%v", err)
-		}
-	}
-	if _, err := decide(c, false, payload.FindInit); err != nil {
+	if _, err := checkInput(c, src, false); err != nil {
 		return errorf("%v", err)
 	}
 	return 0
