@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -44,9 +45,12 @@ func cmdCheck(args []string) int {
 	if !ok {
 		return code
 	}
-	if _, err := checkInput(c, src, false); err != nil {
+	d, err := checkInput(c, src, false)
+	if err != nil {
 		return errorf("%v", err)
 	}
+	conf, _ := units.FindConfig(c.Machine, units.SearchPath) // Load found it already
+	fmt.Print(checkReport(c, d, conf))
 	return 0
 }
 
@@ -87,10 +91,10 @@ func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error
 	src = units.MergeSources(src, pa.Config, pa.Set)
 	if c.Directory == units.DefaultDirectory(name) {
 		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
-			return c, src, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+
-				"    debootstrap --include=systemd,dbus bookworm %s\n"+
-				"or boot this machine's own OS statelessly: put Directory=/ and Volatile=yes in /etc/sockspawn/%s.conf",
-				name, c.Directory, units.SearchPath, c.Directory, name)
+			// One line, as every error: what is missing, where sockspawn
+			// looked, and the two ways out.
+			return c, src, fmt.Errorf("machine %s not found: no %s%s in %s, and no image %s (make one with debootstrap, or put Directory=/ and Volatile=yes in /etc/sockspawn/%s%s to boot this machine's own OS)",
+				name, name, units.ConfigSuffix, strings.Join(units.SearchPath, ", "), c.Directory, name, units.ConfigSuffix)
 		}
 	}
 	return c, src, nil
@@ -160,4 +164,34 @@ func cutFlag(a, flag string) (string, bool) {
 		return a[len(flag)+1:], true
 	}
 	return "", false
+}
+
+// checkReport is what `check` prints when all is well: each thing it
+// checked, and what it found.
+func checkReport(c units.Config, d decision, conf string) string {
+	var b strings.Builder
+	if conf == "" {
+		conf = "none (defaults; looked in " + strings.Join(units.SearchPath, ", ") + ")"
+	}
+	row := func(k, v string) { fmt.Fprintf(&b, "  %-14s %s\n", k, v) }
+	fmt.Fprintf(&b, "machine %s can boot:\n", d.Machine)
+	row("name", d.Machine+" (a valid machine name and hostname)")
+	row("configuration", conf+" (parsed, every key known)")
+	image := d.Image + " (a directory on the host)"
+	switch c.Volatile {
+	case units.VolatileYes:
+		image += ", volatile: only its /usr is used, read-only"
+	case units.VolatileState:
+		image += ", volatile state: read-only, /var fresh"
+	}
+	row("image", image)
+	if c.Boot {
+		row("init", d.Argv[0]+" (an executable file in the image)")
+	} else {
+		row("command", strings.Join(d.Argv, " ")+" (found where the container looks for it)")
+	}
+	for _, bd := range c.Binds {
+		row("bind source", bd.Source+" (on the host)")
+	}
+	return b.String()
 }

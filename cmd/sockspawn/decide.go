@@ -37,7 +37,7 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 	}
 	d.Image = img
 	if img == "/" {
-		if err := hostRootNeeds(c); err != nil {
+		if err := hostRootNeeds(c, ""); err != nil {
 			return d, err
 		}
 	}
@@ -92,11 +92,16 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 // systemd-nspawn, this machine's own root is never used read-write: its
 // /etc and /var would be the container's, and the host's services and the
 // container's would write over each other. A machine name is needed
-// because "/" has no base name to derive one from.
-func hostRootNeeds(c units.Config) error {
+// because "/" has no base name to derive one from. origin is the
+// configuration file (and line) Directory=/ came from, if it did.
+func hostRootNeeds(c units.Config, origin string) error {
+	what, yes, state := "-D /", "--volatile=yes", "--volatile=state"
+	if origin != "" {
+		what, yes, state = "Directory=/ ("+origin+")", "Volatile=yes", "Volatile=state"
+	}
 	var need []string
 	if c.Volatile != units.VolatileYes && c.Volatile != units.VolatileState {
-		need = append(need, "--volatile=yes (a fresh root with this machine's /usr, read-only) or --volatile=state (the root read-only, a fresh /var)")
+		need = append(need, yes+" (a fresh root with this machine's /usr, read-only) or "+state+" (the root read-only, a fresh /var)")
 	}
 	if c.Machine == "" {
 		need = append(need, "-M NAME")
@@ -104,5 +109,5 @@ func hostRootNeeds(c units.Config) error {
 	if len(need) == 0 {
 		return nil
 	}
-	return fmt.Errorf("-D / is this machine's own root, which a container never uses read-write: add %s", strings.Join(need, " and "))
+	return fmt.Errorf("%s is this machine's own root, which a container never uses read-write: add %s", what, strings.Join(need, " and "))
 }

@@ -214,3 +214,22 @@ func TestManPageRendersIn80Columns(t *testing.T) {
 		t.Errorf("EXIT STATUS lost its statuses: %q", ex)
 	}
 }
+
+// TestNoArguments: sockspawn alone prints a short usage, not the manual,
+// and exits 2, as a usage error.
+func TestNoArguments(t *testing.T) {
+	if status := dispatch(nil); status != 2 {
+		t.Errorf("sockspawn without arguments: exit status %d, want 2", status)
+	}
+	var b bytes.Buffer
+	writeUsage(&b)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) > 10 || !strings.HasPrefix(lines[0], "Usage: sockspawn run ") || !strings.Contains(b.String(), "--help") {
+		t.Errorf("usage is not short, or does not say where the manual is:\n%s", b.String())
+	}
+	for _, l := range lines {
+		if len(l) > 80 {
+			t.Errorf("usage line over 80 columns: %q", l)
+		}
+	}
+}

@@ -89,6 +89,13 @@ func checkInput(c units.Config, src units.Sources, stdinTTY bool) (decision, err
 	if err := checkImageDir(c, src); err != nil {
 		return decision{}, err
 	}
+	if origins := src["Directory"]; len(origins) > 0 && path.Clean(c.Directory) == "/" {
+		if o := origins[0]; o != units.SourceCommandLine && o != units.SourceDefault {
+			if err := hostRootNeeds(c, o); err != nil {
+				return decision{}, err
+			}
+		}
+	}
 	d, err := decide(c, stdinTTY, payload.FindInit)
 	if err != nil {
 		return d, err

@@ -52,6 +52,8 @@ func TestCheckInput(t *testing.T) {
 		{name: "command missing", c: units.Config{Directory: img, Args: []string{"/bin/true"}}, want: []string{"/bin/true: not found in the image " + img}},
 		{name: "command from a bind", c: units.Config{Directory: img, Args: []string{"/mnt/x"}, Binds: []units.Bind{{Source: dir, Target: "/mnt"}}}},
 		{name: "boot without init", c: units.Config{Directory: img, Boot: true}, want: []string{img, "no init"}},
+		{name: "host root read-write from a file", c: units.Config{Directory: "/", Machine: "web", Args: []string{"/bin/true"}}, src: fromFile,
+			want: []string{"Directory=/ (/etc/sockspawn/web.conf:2)", "Volatile=yes", "Volatile=state"}},
 		{name: "host root read-write", c: units.Config{Directory: "/", Machine: "m", Args: []string{"/bin/true"}}, want: []string{"-D /", "--volatile=state"}},
 	}
 	for _, tt := range tests {
@@ -72,5 +74,32 @@ func TestCheckInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckReport: `check` says what it checked, each on a line of its
+// own.
+func TestCheckReport(t *testing.T) {
+	c := units.Config{Directory: "/", Machine: "web", Volatile: units.VolatileState, Boot: true,
+		Binds: []units.Bind{{Source: "/srv/data", Target: "/data"}}}
+	d := decision{Image: "/", Machine: "web", Argv: []string{"/usr/lib/systemd/systemd"}}
+	got := checkReport(c, d, "/etc/sockspawn/web.conf")
+	for _, want := range []string{
+		"machine web can boot:\n",
+		"  name           web (a valid machine name and hostname)\n",
+		"  configuration  /etc/sockspawn/web.conf (parsed, every key known)\n",
+		"  image          / (a directory on the host), volatile state: read-only, /var fresh\n",
+		"  init           /usr/lib/systemd/systemd (an executable file in the image)\n",
+		"  bind source    /srv/data (on the host)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check's report lacks %q:\n%s", want, got)
+		}
+	}
+	got = checkReport(units.Config{Directory: "/img/db"}, decision{Image: "/img/db", Machine: "db", Argv: []string{"/bin/sh", "-c", "true"}}, "")
+	for _, want := range []string{"configuration  none (defaults; looked in /etc/sockspawn", "command        /bin/sh -c true (found where the container looks for it)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check's report lacks %q:\n%s", want, got)
+		}
 	}
 }
