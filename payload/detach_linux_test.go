@@ -39,3 +39,20 @@ func TestMountPointsUnder(t *testing.T) {
 		}
 	}
 }
+
+func TestMountStep(t *testing.T) {
+	o := goodOptions()
+	o.Binds = []BindMount{{Source: "/srv/a", Target: "/a"}, {Source: "/srv/b", Target: "/b", ReadOnly: true}}
+	want := map[string]string{"/proc": "mount /proc", "/a": "--bind=/srv/a:/a", "/b": "--bind-ro=/srv/b:/b"}
+	for _, m := range Mounts(o) {
+		if w, ok := want[m.Target]; ok {
+			if got := mountStep(m); got != w {
+				t.Errorf("mountStep(%s) = %q, want %q", m.Target, got, w)
+			}
+			delete(want, m.Target)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no mounts on %v", want)
+	}
+}

@@ -70,7 +70,7 @@ func runStage(sync *os.File) error {
 			continue
 		}
 		if err := doMount(p, mt); err != nil {
-			return fail("mount "+mt.Target, err)
+			return fail(mountStep(mt), err)
 		}
 		if mt.Target == "/proc" && p.AsPid2 {
 			// The stub PID 1 starts the command as PID 2 by setting the
@@ -274,6 +274,19 @@ func doMount(p *Plan, m Mount) error {
 		}
 	}
 	return nil
+}
+
+// mountStep names a mount step in errors: a user's bind as the flag that
+// asked for it, so that the error points at the culprit.
+func mountStep(m Mount) string {
+	if !m.Follow {
+		return "mount " + m.Target
+	}
+	flag := "--bind"
+	if m.ReadOnly {
+		flag = "--bind-ro"
+	}
+	return flag + "=" + m.Source + ":" + m.Target
 }
 
 // detachMounts detaches every mount at or below target inside root,
