@@ -23,6 +23,10 @@ if [ -e /var/tmp/$n ]; then echo "var: the image's"; else echo "var: fresh"; fi
 echo "var fs: $(stat -f -c %T /var)"
 if echo inside > /var/$n && [ "$(cat /var/$n)" = inside ]; then echo "var write: ok"; fi
 if [ -e /run/host/os-release ]; then echo "run/host: there"; fi
+for d in /proc /sys /dev /run /tmp /var; do
+	echo "mounts on $d: $(awk -v d=$d '$5 == d' /proc/self/mountinfo | wc -l)"
+done
+echo "host mounts below /run: $(awk '$5 ~ "^/run/" && $5 !~ "^/run/host(/|$)"' /proc/self/mountinfo | wc -l)"
 `
 
 // parseKeyLines reads the "key: value" lines of out.
@@ -45,6 +49,15 @@ func checkStateView(t *testing.T, out string) {
 		"var fs":    "tmpfs",
 		"var write": "ok",
 		"run/host":  "there",
+		// The image's own mounts there (with -D /, the host's) are
+		// detached, not hidden beneath sockspawn's.
+		"mounts on /proc":        "1",
+		"mounts on /sys":         "1",
+		"mounts on /dev":         "1",
+		"mounts on /run":         "1",
+		"mounts on /tmp":         "1",
+		"mounts on /var":         "1",
+		"host mounts below /run": "0",
 	}
 	got := parseKeyLines(out)
 	for k, v := range want {
