@@ -1,7 +1,9 @@
 package payload
 
 import (
+	"path"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -55,4 +57,30 @@ func TestMountStep(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("no mounts on %v", want)
 	}
+}
+
+// FuzzMountPointsUnder: whatever mountinfo holds, the points returned lie
+// at or below dir, each once, deepest first.
+func FuzzMountPointsUnder(f *testing.F) {
+	f.Add([]byte("24 23 0:6 / /r/sys rw - sysfs sysfs rw\n25 24 0:7 / /r/sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"), "/r/sys")
+	f.Add([]byte("1 2 3 4 /r/a\\040b\n1 2 3 4 /r/a/../a\n1 2 3 4 /ra\n"), "/r/a")
+	f.Fuzz(func(t *testing.T, mountinfo []byte, dir string) {
+		if !strings.HasPrefix(dir, "/") || path.Clean(dir) != dir {
+			return
+		}
+		got := mountPointsUnder(mountinfo, dir)
+		seen := map[string]bool{}
+		for i, p := range got {
+			if p != dir && !strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") {
+				t.Errorf("%q is not at or below %q", p, dir)
+			}
+			if seen[p] {
+				t.Errorf("%q listed twice", p)
+			}
+			seen[p] = true
+			if i > 0 && strings.Count(p, "/") > strings.Count(got[i-1], "/") {
+				t.Errorf("%q comes after the shallower %q", p, got[i-1])
+			}
+		}
+	})
 }
