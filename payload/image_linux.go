@@ -89,6 +89,12 @@ func checkInImage(o Options, p string) error {
 	}
 	f, err := openIn(o.Image, inImage, unix.O_PATH)
 	if err != nil {
+		if l, err := openIn(o.Image, inImage, unix.O_PATH|unix.O_NOFOLLOW); err == nil {
+			// A dangling symlink in the image may point at a bind or at
+			// a file system sockspawn mounts: the stage's to follow.
+			l.Close()
+			return nil
+		}
 		return fmt.Errorf("%s: not found in the image %s%s", p, o.Image, usrOnlyNote(o))
 	}
 	defer f.Close()

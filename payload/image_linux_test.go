@@ -30,6 +30,10 @@ func TestCheckCommand(t *testing.T) {
 	if err := os.Symlink("/../../../../usr/bin/tool", filepath.Join(img, "etc/escape")); err != nil {
 		t.Fatal(err)
 	}
+	// A link to what a bind provides, dangling in the image itself.
+	if err := os.Symlink("/opt/bound/tool", filepath.Join(img, "usr/bin/bound")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		volatile string
@@ -50,6 +54,7 @@ func TestCheckCommand(t *testing.T) {
 		{name: "a directory", argv0: "/usr/bin", want: []string{"not an executable file"}},
 		{name: "from a bind", argv0: "/srv/bin/x", binds: []BindMount{{Source: "/srv", Target: "/srv"}}},
 		{name: "in a tmpfs sockspawn mounts", argv0: "/tmp/x"},
+		{name: "a link to a bind", argv0: "/usr/bin/bound", binds: []BindMount{{Source: "/srv", Target: "/opt/bound"}}},
 		{name: "relative", argv0: "./x"},
 		{name: "volatile yes: /usr", volatile: VolatileYes, argv0: "/usr/bin/tool"},
 		{name: "volatile yes: base link", volatile: VolatileYes, argv0: "/bin/tool"},
