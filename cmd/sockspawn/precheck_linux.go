@@ -47,6 +47,13 @@ func checkImageDir(c units.Config, src units.Sources) error {
 	if err != nil {
 		return fmt.Errorf("%s: image directory %s on the host: %v", optionName(src, "Directory", 0, "-D", "Directory"), c.Directory, pathErr(err))
 	}
+	// "/" by another name (a symlink, /proc/1/root, a bind of /): the
+	// same rule as for -D / (see hostRootNeeds).
+	if root, err := os.Stat("/"); err == nil && os.SameFile(st, root) && path.Clean(c.Directory) != "/" &&
+		c.Volatile != units.VolatileYes && c.Volatile != units.VolatileState {
+		return fmt.Errorf("%s: image directory %s on the host is this machine's own root, which a container never uses read-write: add --volatile=yes or --volatile=state",
+			optionName(src, "Directory", 0, "-D", "Directory"), c.Directory)
+	}
 	return nil
 }
 

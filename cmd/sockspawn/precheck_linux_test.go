@@ -29,6 +29,10 @@ func TestCheckInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing")
+	rootLink := filepath.Join(dir, "root")
+	if err := os.Symlink("/", rootLink); err != nil {
+		t.Fatal(err)
+	}
 	fromFile := units.Sources{"Binds": {"/etc/sockspawn/web.conf:4"}, "Directory": {"/etc/sockspawn/web.conf:2"}}
 	tests := []struct {
 		name string
@@ -52,6 +56,8 @@ func TestCheckInput(t *testing.T) {
 		{name: "command missing", c: units.Config{Directory: img, Args: []string{"/bin/true"}}, want: []string{"/bin/true: not found in the image " + img}},
 		{name: "command from a bind", c: units.Config{Directory: img, Args: []string{"/mnt/x"}, Binds: []units.Bind{{Source: dir, Target: "/mnt"}}}},
 		{name: "boot without init", c: units.Config{Directory: img, Boot: true}, want: []string{img, "no init"}},
+		{name: "host root by another name", c: units.Config{Directory: rootLink, Args: []string{"/bin/true"}}, want: []string{"-D: image directory " + rootLink, "own root", "--volatile=state"}},
+		{name: "host root by another name, volatile", c: units.Config{Directory: rootLink, Volatile: units.VolatileState, Args: []string{"/bin/true"}}},
 		{name: "host root read-write from a file", c: units.Config{Directory: "/", Machine: "web", Args: []string{"/bin/true"}}, src: fromFile,
 			want: []string{"Directory=/ (/etc/sockspawn/web.conf:2)", "Volatile=yes", "Volatile=state"}},
 		{name: "host root read-write", c: units.Config{Directory: "/", Machine: "m", Args: []string{"/bin/true"}}, want: []string{"-D /", "--volatile=state"}},
