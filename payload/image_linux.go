@@ -89,10 +89,10 @@ func checkInImage(o Options, p string) error {
 	}
 	f, err := openIn(o.Image, inImage, unix.O_PATH)
 	if err != nil {
-		if l, err := openIn(o.Image, inImage, unix.O_PATH|unix.O_NOFOLLOW); err == nil {
-			// A dangling symlink in the image may point at a bind or at
-			// a file system sockspawn mounts: the stage's to follow.
-			l.Close()
+		// A symlink in the image (the last component or one on the
+		// way, such as /bin -> usr/bin with /usr bound) may lead into a
+		// bind or a file system sockspawn mounts: the stage's to follow.
+		if r := resolveIn(o.Image, inImage); r != inImage && !FromImage(o, r) {
 			return nil
 		}
 		return fmt.Errorf("%s: not found in the image %s%s", p, o.Image, usrOnlyNote(o))
@@ -113,4 +113,45 @@ func usrOnlyNote(o Options) string {
 		return " (with --volatile=yes only its /usr)"
 	}
 	return ""
+}
+
+// resolveIn follows the symlinks of the container path p inside root as
+// far as they exist, as openat2's RESOLVE_IN_ROOT would, and returns the
+// path it leads to, with the components that do not exist appended as
+// they are.
+func resolveIn(root, p string) string {
+	rest := strings.Split(strings.TrimPrefix(path.Clean("/"+p), "/"), "/")
+	cur := "/"
+	for links := 0; len(rest) > 0; {
+		c := rest[0]
+		rest = rest[1:]
+		if c == "" || c == "." {
+			continue
+		}
+		next := path.Join(cur, c)
+		if c == ".." {
+			cur = next
+			continue
+		}
+		fi, err := os.Lstat(root + next)
+		if err != nil {
+			return path.Join(append([]string{next}, rest...)...)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > 40 {
+			return path.Join(append([]string{next}, rest...)...)
+		}
+		t, err := os.Readlink(root + next)
+		if err != nil {
+			return path.Join(append([]string{next}, rest...)...)
+		}
+		if path.IsAbs(t) {
+			cur = "/"
+		}
+		rest = append(strings.Split(t, "/"), rest...)
+	}
+	return cur
 }

@@ -30,6 +30,10 @@ func TestCheckCommand(t *testing.T) {
 	if err := os.Symlink("/../../../../usr/bin/tool", filepath.Join(img, "etc/escape")); err != nil {
 		t.Fatal(err)
 	}
+	// /lib leads to /usr/lib, which only a bind provides.
+	if err := os.Symlink("usr/lib", filepath.Join(img, "lib")); err != nil {
+		t.Fatal(err)
+	}
 	// A link to what a bind provides, dangling in the image itself.
 	if err := os.Symlink("/opt/bound/tool", filepath.Join(img, "usr/bin/bound")); err != nil {
 		t.Fatal(err)
@@ -56,6 +60,9 @@ func TestCheckCommand(t *testing.T) {
 		{name: "in a tmpfs sockspawn mounts", argv0: "/tmp/x"},
 		{name: "a link to a bind", argv0: "/usr/bin/bound", binds: []BindMount{{Source: "/srv", Target: "/opt/bound"}}},
 		{name: "relative", argv0: "./x"},
+		{name: "through a link into a bind", argv0: "/lib/x/tool", binds: []BindMount{{Source: "/srv", Target: "/usr/lib"}}},
+		{name: "through a link, not a bind", argv0: "/lib/x/tool", want: []string{"/lib/x/tool", "not found in the image"}},
+		{name: "link into a bind that does not cover it", argv0: "/bin/nosuch", binds: []BindMount{{Source: "/srv", Target: "/usr/lib"}}, want: []string{"/bin/nosuch", "not found"}},
 		{name: "volatile yes: /usr", volatile: VolatileYes, argv0: "/usr/bin/tool"},
 		{name: "volatile yes: base link", volatile: VolatileYes, argv0: "/bin/tool"},
 		{name: "volatile yes: outside /usr", volatile: VolatileYes, argv0: "/opt/app", want: []string{"/opt/app", "--volatile=yes", "/usr"}},
