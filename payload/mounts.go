@@ -1,6 +1,10 @@
 package payload
 
-import "golang.org/x/sys/unix"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // Where a mount's Source is looked up.
 const (
@@ -29,6 +33,12 @@ type Mount struct {
 	Follow    bool    `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
 	Writable  bool    `json:"rw,omitempty"`       // made writable once mounted (a bind below a read-only mount)
 	Slave     bool    `json:"slave,omitempty"`    // stays only a slave of its source when the rest is made shared
+	// Detach: what the image brings mounted at Target (-D / brings the
+	// host's /proc, /sys, /dev, /run) is detached first, with all below
+	// it. The kernel refuses to mount a sysfs on the root of the same
+	// sysfs (EBUSY), and the container must not find the host's file
+	// systems under its own by unmounting them.
+	Detach bool `json:"detach,omitempty"`
 }
 
 // IsBind reports whether m is a bind mount.
@@ -67,12 +77,12 @@ func Mounts(o Options) []Mount {
 	case VolatileState:
 		ms = append(ms,
 			Mount{Target: "/", Source: "/", SourceIn: image, Recursive: true, ReadOnly: true},
-			Mount{Target: "/var", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755"})
+			Mount{Target: "/var", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Detach: true})
 	default:
 		ms = append(ms, Mount{Target: "/", Source: "/", SourceIn: image, Recursive: true})
 	}
 	ms = append(ms,
-		Mount{Target: "/proc", Source: "proc", FSType: "proc", Flags: apiFlags},
+		Mount{Target: "/proc", Source: "proc", FSType: "proc", Flags: apiFlags, Detach: true},
 		Mount{Target: "/proc/sys", Source: "/proc/sys", SourceIn: SourceRoot, ReadOnly: true},
 		Mount{Target: "/proc/sysrq-trigger", Source: "/proc/sysrq-trigger", SourceIn: SourceRoot, ReadOnly: true, File: true, Optional: true})
 	if o.PrivateNetwork {
@@ -82,11 +92,11 @@ func Mounts(o Options) []Mount {
 	for _, p := range procMasks {
 		ms = append(ms, Mount{Target: p, Source: "/dev/null", SourceIn: SourceHost, ReadOnly: true, File: true, Optional: true})
 	}
-	sys := Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY}
+	sys := Mount{Target: "/sys", Source: "sysfs", FSType: "sysfs", Flags: apiFlags | unix.MS_RDONLY, Detach: true}
 	if o.UserNS != nil {
 		// sysfs can only be mounted by the owner of the network
 		// namespace: the host's /sys is bound in, read-only.
-		sys = Mount{Target: "/sys", Source: "/sys", SourceIn: SourceHost, Recursive: true, ReadOnly: true}
+		sys = Mount{Target: "/sys", Source: "/sys", SourceIn: SourceHost, Recursive: true, ReadOnly: true, Detach: true}
 	}
 	ms = append(ms,
 		sys,
@@ -94,15 +104,15 @@ func Mounts(o Options) []Mount {
 		// Firmware tables (ACPI, EFI variables, DMI) are the host's and
 		// none of the container's business; systemd does not need them.
 		Mount{Target: "/sys/firmware", Source: "tmpfs", FSType: "tmpfs", Flags: apiFlags | unix.MS_RDONLY, Data: "mode=0555", Optional: true},
-		Mount{Target: "/dev", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=0755"},
+		Mount{Target: "/dev", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=0755", Detach: true},
 		Mount{Target: "/dev/pts", Source: "devpts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=620,gid=5"},
 		Mount{Target: "/dev/shm", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"},
 		Mount{Target: "/dev/mqueue", Source: "mqueue", FSType: "mqueue", Flags: apiFlags})
 	if !bindTargets(o, "/run") {
-		ms = append(ms, Mount{Target: "/run", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755"})
+		ms = append(ms, Mount{Target: "/run", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Detach: true})
 	}
 	if !bindTargets(o, "/tmp") {
-		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777"})
+		ms = append(ms, Mount{Target: "/tmp", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=1777", Detach: true})
 	}
 	bindSource := SourceHost
 	if o.UserNS != nil {
@@ -136,4 +146,20 @@ func Mounts(o Options) []Mount {
 		// above is done meanwhile.
 		Mount{Target: "/sys/fs/cgroup", Source: "cgroup2", FSType: "cgroup2", Flags: apiFlags})
 	return ms
+}
+
+// FromImage reports whether the container path p (absolute, clean) comes
+// from the image as it is on disk: not from a bind, nor from a file system
+// sockspawn mounts (which the stage fills), nor from below the root of a
+// volatile root other than the image's /usr and the links to it.
+func FromImage(o Options, p string) bool {
+	for _, m := range Mounts(o) {
+		if m.Target == "/" || m.SourceIn == SourceImage || m.SourceIn == SourceIDMap {
+			continue
+		}
+		if p == m.Target || strings.HasPrefix(p, m.Target+"/") {
+			return false
+		}
+	}
+	return true
 }

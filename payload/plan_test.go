@@ -413,6 +413,37 @@ func TestMountsVolatileShapes(t *testing.T) {
 	})
 }
 
+// TestMountsDetachTheImagesOwn: the file systems sockspawn mounts in
+// place of the image's directories replace whatever the image brings
+// mounted there (with -D /, the host's own /proc, /sys, /dev and /run);
+// the image itself, its /usr and the user's binds are never detached.
+func TestMountsDetachTheImagesOwn(t *testing.T) {
+	for _, mode := range []string{VolatileNo, VolatileYes, VolatileState} {
+		for _, userns := range []bool{false, true} {
+			ms := planMounts(t, func(o *Options) {
+				o.Volatile = mode
+				o.Binds = []BindMount{{Source: "/srv", Target: "/srv"}}
+				if userns {
+					o.UserNS = &IDMap{Base: 524288, Size: 65536}
+				}
+			})
+			want := map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/run": true, "/tmp": true}
+			if mode == VolatileState {
+				want["/var"] = true
+			}
+			for _, m := range ms {
+				if m.Detach != want[m.Target] {
+					t.Errorf("volatile=%s userns=%v: %s has Detach=%v, want %v", mode, userns, m.Target, m.Detach, want[m.Target])
+				}
+				delete(want, m.Target)
+			}
+			for tgt := range want {
+				t.Errorf("volatile=%s userns=%v: no mount on %s", mode, userns, tgt)
+			}
+		}
+	}
+}
+
 // readOnly reports whether a mount ends up read-only in the container.
 func readOnly(m Mount) bool { return m.ReadOnly || m.Seal || m.Flags&unix.MS_RDONLY != 0 }
 

@@ -70,7 +70,7 @@ func runStage(sync *os.File) error {
 			continue
 		}
 		if err := doMount(p, mt); err != nil {
-			return fail("mount "+mt.Target, err)
+			return fail(mountStep(mt), err)
 		}
 		if mt.Target == "/proc" && p.AsPid2 {
 			// The stub PID 1 starts the command as PID 2 by setting the
@@ -204,6 +204,11 @@ func runStage(sync *os.File) error {
 
 // doMount carries out one mount step inside root.
 func doMount(p *Plan, m Mount) error {
+	if m.Detach {
+		if err := detachMounts(p.Root, m.Target); err != nil {
+			return err
+		}
+	}
 	src := m.Source
 	var srcFile *os.File
 	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree {
@@ -266,6 +271,51 @@ func doMount(p *Plan, m Mount) error {
 		attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
 		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: m.Target, Err: err}
+		}
+	}
+	return nil
+}
+
+// mountStep names a mount step in errors: a user's bind as the flag that
+// asked for it, so that the error points at the culprit.
+func mountStep(m Mount) string {
+	if !m.Follow {
+		return "mount " + m.Target
+	}
+	flag := "--bind"
+	if m.ReadOnly {
+		flag = "--bind-ro"
+	}
+	return flag + "=" + m.Source + ":" + m.Target
+}
+
+// detachMounts detaches every mount at or below target inside root,
+// deepest first, each until umount says EINVAL (no more stacked there, or
+// one the stage may not unmount, which the mount step then runs into).
+// The image's own mounts are found in mountinfo; each is reached again
+// inside root, so a symlink cannot point the umount outside.
+func detachMounts(root, target string) error {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	dir := path.Join(root, target)
+	for _, p := range mountPointsUnder(mi, dir) {
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
+		// A bound on the loop: mounts stacked deeper than this are no image.
+		for range 64 {
+			f, err := openIn(root, rel, unix.O_PATH|unix.O_NOFOLLOW)
+			if err != nil {
+				break
+			}
+			err = unix.Unmount(procPath(f), unix.MNT_DETACH)
+			f.Close()
+			if errors.Is(err, unix.EINVAL) {
+				break
+			}
+			if err != nil {
+				return &os.PathError{Op: "umount (the image's own mount)", Path: rel, Err: err}
+			}
 		}
 	}
 	return nil

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
-	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -14,7 +14,7 @@ import (
 // configuration file, with the command line's options overriding it. This
 // is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	c, _, code, ok := machineCommand("boot", args)
+	c, src, code, ok := machineCommand("boot", args)
 	if !ok {
 		return code
 	}
@@ -23,7 +23,7 @@ func cmdBoot(args []string) int {
 		// shows on the host; a volatile one's is quietly not linked.
 		c.LinkJournal = units.LinkJournalTryGuest
 	}
-	return runConfig(c)
+	return runConfig(c, src)
 }
 
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
@@ -41,18 +41,16 @@ func cmdCat(args []string) int {
 // configuration and image as `boot` would, without starting anything.
 // container@.socket runs it before it binds any socket.
 func cmdCheck(args []string) int {
-	c, _, code, ok := machineCommand("check", args)
+	c, src, code, ok := machineCommand("check", args)
 	if !ok {
 		return code
 	}
-	if c.Directory != "" {
-		if err := payload.CheckImage(c.Directory); err != nil {
-			return errorf("%v", err)
-		}
-	}
-	if _, err := decide(c, false, payload.FindInit); err != nil {
+	d, err := checkInput(c, src, false)
+	if err != nil {
 		return errorf("%v", err)
 	}
+	conf, _ := units.FindConfig(c.Machine, units.SearchPath) // Load found it already
+	fmt.Print(checkReport(c, d, conf))
 	return 0
 }
 
@@ -93,10 +91,10 @@ func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error
 	src = units.MergeSources(src, pa.Config, pa.Set)
 	if c.Directory == units.DefaultDirectory(name) {
 		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
-			return c, src, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+
-				"    debootstrap --include=systemd,dbus bookworm %s\n"+
-				"or boot this machine's own OS statelessly: put Directory=/ and Volatile=yes in /etc/sockspawn/%s.conf",
-				name, c.Directory, units.SearchPath, c.Directory, name)
+			// One line, as every error: what is missing, where sockspawn
+			// looked, and the two ways out.
+			return c, src, fmt.Errorf("machine %s not found: no %s%s in %s, and no image %s (make one with debootstrap, or put Directory=/ and Volatile=yes in /etc/sockspawn/%s%s to boot this machine's own OS)",
+				name, name, units.ConfigSuffix, strings.Join(units.SearchPath, ", "), c.Directory, name, units.ConfigSuffix)
 		}
 	}
 	return c, src, nil
@@ -166,4 +164,34 @@ func cutFlag(a, flag string) (string, bool) {
 		return a[len(flag)+1:], true
 	}
 	return "", false
+}
+
+// checkReport is what `check` prints when all is well: each thing it
+// checked, and what it found.
+func checkReport(c units.Config, d decision, conf string) string {
+	var b strings.Builder
+	if conf == "" {
+		conf = "none (defaults; looked in " + strings.Join(units.SearchPath, ", ") + ")"
+	}
+	row := func(k, v string) { fmt.Fprintf(&b, "  %-14s %s\n", k, v) }
+	fmt.Fprintf(&b, "machine %s can boot:\n", d.Machine)
+	row("name", d.Machine+" (a valid machine name and hostname)")
+	row("configuration", conf+" (parsed, every key known)")
+	image := d.Image + " (a directory on the host)"
+	switch c.Volatile {
+	case units.VolatileYes:
+		image += ", volatile: only its /usr is used, read-only"
+	case units.VolatileState:
+		image += ", volatile state: read-only, /var fresh"
+	}
+	row("image", image)
+	if c.Boot {
+		row("init", d.Argv[0]+" (an executable file in the image)")
+	} else {
+		row("command", strings.Join(d.Argv, " ")+" (found where the container looks for it)")
+	}
+	for _, bd := range c.Binds {
+		row("bind source", bd.Source+" (on the host)")
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
@@ -35,11 +36,13 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		return d, fmt.Errorf("image directory %q: %w", c.Directory, err)
 	}
 	d.Image = img
+	if img == "/" {
+		if err := hostRootNeeds(c, ""); err != nil {
+			return d, err
+		}
+	}
 	d.Machine = c.Machine
 	if d.Machine == "" {
-		if img == "/" {
-			return d, fmt.Errorf("-D / needs a machine name: add -M NAME")
-		}
 		d.Machine = filepath.Base(img)
 	}
 	if err := units.ValidMachineName(d.Machine); err != nil {
@@ -83,4 +86,28 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		d.Argv = []string{"/bin/sh"}
 	}
 	return d, nil
+}
+
+// hostRootNeeds says what -D / lacks, all of it at once. As with
+// systemd-nspawn, this machine's own root is never used read-write: its
+// /etc and /var would be the container's, and the host's services and the
+// container's would write over each other. A machine name is needed
+// because "/" has no base name to derive one from. origin is the
+// configuration file (and line) Directory=/ came from, if it did.
+func hostRootNeeds(c units.Config, origin string) error {
+	what, yes, state := "-D /", "--volatile=yes", "--volatile=state"
+	if origin != "" {
+		what, yes, state = "Directory=/ ("+origin+")", "Volatile=yes", "Volatile=state"
+	}
+	var need []string
+	if c.Volatile != units.VolatileYes && c.Volatile != units.VolatileState {
+		need = append(need, yes+" (a fresh root with this machine's /usr, read-only) or "+state+" (the root read-only, a fresh /var)")
+	}
+	if c.Machine == "" {
+		need = append(need, "-M NAME")
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s is this machine's own root, which a container never uses read-write: add %s", what, strings.Join(need, " and "))
 }

@@ -74,6 +74,15 @@ func TestDecide(t *testing.T) {
 			wantUsrOnly: true,
 		},
 		{
+			name: "this machine's OS, its state volatile",
+			c:    units.Config{Directory: "/", Machine: "demo", Volatile: units.VolatileState, Args: []string{"/bin/true"}},
+			want: decision{
+				Image: "/", Machine: "demo", Hostname: "demo",
+				UUID: payload.StableUUID("demo"), Console: units.ConsoleReadOnly,
+				Argv: []string{"/bin/true"},
+			},
+		},
+		{
 			name: "explicit everything",
 			c: units.Config{
 				Directory: "/img", Machine: "m1", Hostname: "h1", UUID: uuid, // normalized by parseRunArgs
@@ -146,7 +155,11 @@ func TestDecideErrors(t *testing.T) {
 		wantCalls int
 	}{
 		{name: "no directory", c: units.Config{}, want: []string{"-D"}},
-		{name: "root needs a name", c: units.Config{Directory: "/"}, want: []string{"-D /", "-M"}},
+		{name: "root needs a name", c: units.Config{Directory: "/", Volatile: units.VolatileYes}, want: []string{"-D /", "-M NAME"}},
+		{name: "root needs a volatile mode", c: units.Config{Directory: "/", Machine: "demo"}, want: []string{"-D /", "--volatile=yes", "--volatile=state"}},
+		{name: "root read-write on purpose", c: units.Config{Directory: "/", Machine: "demo", Volatile: units.VolatileNo}, want: []string{"--volatile=state"}},
+		{name: "root needs both", c: units.Config{Directory: "/", Boot: true}, want: []string{"--volatile=yes", "-M NAME"}},
+		{name: "root spelled otherwise", c: units.Config{Directory: "/usr/.."}, want: []string{"-D /", "--volatile"}},
 		{name: "derived name invalid", c: units.Config{Directory: "/img/web_1"}, want: []string{`"web_1"`, "-M"}},
 		{name: "derived name too long", c: units.Config{Directory: "/img/" + strings.Repeat("a", 65)}, want: []string{"-M"}},
 		{name: "given name invalid", c: units.Config{Directory: "/img/web", Machine: "a/b"}, want: []string{`"a/b"`}},

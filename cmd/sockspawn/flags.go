@@ -35,7 +35,7 @@ type option struct {
 func options() []option {
 	return []option{
 		{short: 'D', long: "directory", field: "Directory", arg: requiredArg, meta: "PATH", section: "Image",
-			help: "Root directory of the container's image. Required. `-D /` boots this machine's own OS; combine it with --volatile=yes and -M.",
+			help: "Root directory of the container's image. Required. `-D /` boots this machine's own OS, never read-write: it needs --volatile=yes or --volatile=state, and -M.",
 			set:  func(c *units.Config, v string) error { c.Directory = v; return nil }},
 		{short: 'M', long: "machine", field: "Machine", arg: requiredArg, meta: "NAME", section: "Image",
 			help: "Machine name: the container's hostname, the key of its UUID and of its runtime state. Defaults to the base name of the image directory. Must be a valid hostname of at most 64 characters.",

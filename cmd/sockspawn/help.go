@@ -37,7 +37,15 @@ var environment = [][2]string{
 	{"SYSTEMD_LOG_LEVEL, SOCKSPAWN_LOG_LEVEL", "debug: report how long after start each step of starting the container was reached, every notify datagram the relay drops (from a process other than the container's init, oversized, carrying fds, malformed), and the counts at exit."},
 }
 
-const exitStatus = `The container's own exit status: the payload's exit code, 0 after the container powered off or halted, 133 after it asked for a reboot (so a unit can restart it with RestartForceExitStatus=133), 128+N if its init was killed by signal N. 1 when sockspawn itself fails, with a one-line error naming the culprit on standard error.`
+// exitStatuses are the EXIT STATUS section: a status, what it means.
+var exitStatuses = [][2]string{
+	{"0", "The container powered off or halted, or its payload exited with 0."},
+	{"133", "The container asked for a reboot (so that a unit can restart it with RestartForceExitStatus=133)."},
+	{"128+N", "The container's init was killed by signal N."},
+	{"1", "sockspawn itself failed, with a one-line error naming the culprit on standard error; or the payload exited with 1."},
+	{"2", "sockspawn was called without arguments, and printed a short usage on standard error; or the payload exited with 2."},
+	{"other", "The payload's own exit code."},
+}
 
 const examples = `Boot this machine's own OS, stateless:
     sockspawn run -D / --volatile=yes -M demo -b
@@ -48,7 +56,24 @@ Run one command with a read-only bind:
 Boot on the first connection to port 8080:
     sockspawn run -D / --volatile=yes -M web -b --listen=8080`
 
-const seeAlso = `systemd-nspawn(1), systemd.service(5), systemd.socket(5), sd_listen_fds(3), sd_notify(3), machinectl(1)`
+// seeAlso are the SEE ALSO section's man pages: name, section.
+var seeAlso = [][2]string{
+	{"systemd-nspawn", "1"}, {"machinectl", "1"}, {"systemd.service", "5"}, {"systemd.socket", "5"},
+	{"systemd.exec", "5"}, {"sd_listen_fds", "3"}, {"sd_notify", "3"}, {"systemd-machined.service", "8"},
+}
+
+// writeUsage is what sockspawn without arguments prints: the synopsis and
+// where the manual is.
+func writeUsage(w io.Writer) {
+	for i, l := range strings.Split(synopsis, "\n") {
+		if i == 0 {
+			fmt.Fprintf(w, "Usage: %s\n", l)
+		} else {
+			fmt.Fprintf(w, "       %s\n", l)
+		}
+	}
+	fmt.Fprintln(w, "See sockspawn --help or man sockspawn.")
+}
 
 // writeHelp renders the --help text.
 func writeHelp(w io.Writer) {
@@ -77,16 +102,21 @@ func writeHelp(w io.Writer) {
 		fmt.Fprintf(w, "    %s\n", e[0])
 		writeParagraphs(w, e[1], "        ")
 	}
-	for _, s := range [][2]string{{"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
-		fmt.Fprintf(w, "\n%s\n", s[0])
-		if s[0] == "EXIT STATUS" || s[0] == "SEE ALSO" {
-			writeParagraphs(w, s[1], "    ")
-			continue
-		}
-		for _, l := range strings.Split(s[1], "\n") {
-			fmt.Fprintf(w, "    %s\n", l)
-		}
+	fmt.Fprintf(w, "\nEXIT STATUS\n")
+	for _, e := range exitStatuses {
+		fmt.Fprintf(w, "    %s\n", e[0])
+		writeParagraphs(w, e[1], "        ")
 	}
+	fmt.Fprintf(w, "\nEXAMPLES\n")
+	for _, l := range strings.Split(examples, "\n") {
+		fmt.Fprintf(w, "    %s\n", l)
+	}
+	fmt.Fprintf(w, "\nSEE ALSO\n")
+	refs := make([]string, len(seeAlso))
+	for i, r := range seeAlso {
+		refs[i] = r[0] + "(" + r[1] + ")"
+	}
+	writeParagraphs(w, strings.Join(refs, ", "), "    ")
 }
 
 // optionSignature renders "-D, --directory=PATH".
@@ -140,6 +170,9 @@ func writeMan(w io.Writer, version string) {
 		return s
 	}
 	fmt.Fprintf(w, ".TH SOCKSPAWN 1 \"\" \"sockspawn %s\" \"sockspawn\"\n", esc(version))
+	// Left-aligned and never hyphenated, as systemd's own pages: flags
+	// and unit names must come out whole, to copy.
+	fmt.Fprintf(w, ".ad l\n.nh\n")
 	fmt.Fprintf(w, ".SH NAME\nsockspawn \\- run OS containers as systemd services, socket\\-activated\n.SH SYNOPSIS\n.nf\n")
 	for _, l := range strings.Split(synopsis, "\n") {
 		fmt.Fprintln(w, esc(l))
@@ -165,12 +198,21 @@ func writeMan(w io.Writer, version string) {
 	for _, e := range environment {
 		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(e[0]), esc(e[1]))
 	}
-	for _, s := range [][2]string{{"EXIT STATUS", exitStatus}, {"EXAMPLES", examples}, {"SEE ALSO", seeAlso}} {
-		fmt.Fprintf(w, ".SH %s\n.nf\n", s[0])
-		for _, l := range strings.Split(s[1], "\n") {
-			fmt.Fprintln(w, esc(l))
+	fmt.Fprintf(w, ".SH EXIT STATUS\n")
+	for _, e := range exitStatuses {
+		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(e[0]), esc(e[1]))
+	}
+	fmt.Fprintf(w, ".SH EXAMPLES\n.nf\n")
+	for _, l := range strings.Split(examples, "\n") {
+		fmt.Fprintln(w, esc(l))
+	}
+	fmt.Fprintf(w, ".fi\n.SH SEE ALSO\n")
+	for i, r := range seeAlso {
+		sep := ","
+		if i == len(seeAlso)-1 {
+			sep = ""
 		}
-		fmt.Fprintf(w, ".fi\n")
+		fmt.Fprintf(w, ".BR %s (%s)%s\n", esc(r[0]), r[1], sep)
 	}
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,7 +136,7 @@ func TestManPage(t *testing.T) {
 	}
 	// Every line that starts with a control character is a request we
 	// meant; text that starts with '.' or '\'' must have been escaped.
-	known := regexp.MustCompile(`^\.(TH|SH|SS|PP|TP|B|nf|fi)( |$)`)
+	known := regexp.MustCompile(`^\.(TH|SH|SS|PP|TP|B|BR|nf|fi|ad|nh)( |$)`)
 	for i, l := range lines {
 		if (strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'")) && !known.MatchString(l) {
 			t.Errorf("man line %d is an unintended request: %q", i+1, l)
@@ -159,5 +161,75 @@ func TestManPageGroffClean(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(out) != 0 {
 		t.Errorf("groff -ww: %v\n%s", err, out)
+	}
+}
+
+// TestManPageRendersIn80Columns renders the man page as man(1) shows it
+// in an 80-column terminal: no line may be wider, and EXIT STATUS and
+// SEE ALSO must read as sections, not as one overlong line each.
+func TestManPageRendersIn80Columns(t *testing.T) {
+	manBin, err := exec.LookPath("man")
+	if err != nil {
+		if os.Getenv("SOCKSPAWN_E2E") == "1" {
+			t.Fatal("man not installed (man-db; .ci/run installs it)")
+		}
+		t.Skip("man not installed")
+	}
+	page := filepath.Join(t.TempDir(), "sockspawn.1")
+	if err := os.WriteFile(page, []byte(manText()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(manBin, "-l", page)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LANG=C.UTF-8", "MAN_KEEP_FORMATTING="}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("man -l: %v\n%s", err, stderr.String())
+	}
+	// Without a terminal man leaves no overstrikes; drop any anyway.
+	text := regexp.MustCompile(".\b").ReplaceAllString(string(out), "")
+	sections := map[string][]string{}
+	section := ""
+	for i, l := range strings.Split(text, "\n") {
+		if w := utf8.RuneCountInString(l); w > 80 {
+			t.Errorf("rendered line %d is %d columns wide: %q", i+1, w, l)
+		}
+		switch {
+		case l != "" && l[0] != ' ':
+			section = l
+		case strings.TrimSpace(l) != "":
+			sections[section] = append(sections[section], strings.TrimSpace(l))
+		}
+	}
+	for _, s := range []string{"EXIT STATUS", "SEE ALSO"} {
+		if len(sections[s]) < 2 {
+			t.Errorf("section %s renders as %d lines, want a list: %q", s, len(sections[s]), sections[s])
+		}
+	}
+	if see := strings.Join(sections["SEE ALSO"], " "); !strings.Contains(see, "systemd-nspawn(1)") || !strings.Contains(see, "systemd.socket(5)") {
+		t.Errorf("SEE ALSO lost its references (or hyphenated them): %q", see)
+	}
+	if ex := strings.Join(sections["EXIT STATUS"], " "); !strings.Contains(ex, "133") || !strings.Contains(ex, "128+N") {
+		t.Errorf("EXIT STATUS lost its statuses: %q", ex)
+	}
+}
+
+// TestNoArguments: sockspawn alone prints a short usage, not the manual,
+// and exits 2, as a usage error.
+func TestNoArguments(t *testing.T) {
+	if status := dispatch(nil); status != 2 {
+		t.Errorf("sockspawn without arguments: exit status %d, want 2", status)
+	}
+	var b bytes.Buffer
+	writeUsage(&b)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) > 10 || !strings.HasPrefix(lines[0], "Usage: sockspawn run ") || !strings.Contains(b.String(), "--help") {
+		t.Errorf("usage is not short, or does not say where the manual is:\n%s", b.String())
+	}
+	for _, l := range lines {
+		if len(l) > 80 {
+			t.Errorf("usage line over 80 columns: %q", l)
+		}
 	}
 }

@@ -33,8 +33,8 @@ func main() {
 // dispatch runs one subcommand and returns the exit status.
 func dispatch(args []string) int {
 	if len(args) == 0 {
-		writeHelp(os.Stderr)
-		return 1
+		writeUsage(os.Stderr)
+		return 2
 	}
 	switch args[0] {
 	case payload.StageCommand:

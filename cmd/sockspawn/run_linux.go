@@ -29,17 +29,13 @@ func cmdRun(args []string) int {
 	if pa.Version {
 		return dispatch([]string{"--version"})
 	}
-	return runConfig(pa.Config)
+	return runConfig(pa.Config, nil)
 }
 
 // runConfig runs one container to its end and returns the exit status.
-func runConfig(c units.Config) int {
-	if c.Directory != "" {
-		if err := payload.CheckImage(c.Directory); err != nil {
-			return errorf("%v", err)
-		}
-	}
-	d, err := decide(c, isTerminal(os.Stdin), payload.FindInit)
+// src says where c's values came from, for errors (nil: the command line).
+func runConfig(c units.Config, src units.Sources) int {
+	d, err := checkInput(c, src, isTerminal(os.Stdin))
 	if err != nil {
 		return errorf("%v", err)
 	}
@@ -73,6 +69,20 @@ func runConfig(c units.Config) int {
 	defer sockets.close()
 	osRelease := hostOSRelease()
 	trace("gathered credentials, sockets, os-release")
+	var saidMu sync.Mutex     // warn is called from cleanups running side by side
+	said := map[string]bool{} // each message once, however often the container boots
+	warn := func(s string) {
+		saidMu.Lock()
+		defer saidMu.Unlock()
+		if !c.Quiet && !said[s] {
+			said[s] = true
+			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+		}
+	}
+	journal, err := journalAction(c, d, warn)
+	if err != nil {
+		return errorf("%v", err)
+	}
 
 	// From here on things are created; each is undone on the way out.
 	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
@@ -92,15 +102,12 @@ func runConfig(c units.Config) int {
 		trace("cleaned up")
 	}()
 	trace("runtime directory locked")
-	var saidMu sync.Mutex     // warn is called from cleanups running side by side
-	said := map[string]bool{} // each message once, however often the container boots
-	warn := func(s string) {
-		saidMu.Lock()
-		defer saidMu.Unlock()
-		if !c.Quiet && !said[s] {
-			said[s] = true
-			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+	var userRange *payload.UserRange
+	if users.Enabled {
+		if userRange, err = payload.ReserveUserRange(d.Machine, payload.IDMap{Base: users.Base, Size: users.Size}); err != nil {
+			return errorf("--private-users: %v", err)
 		}
+		defer userRange.Release()
 	}
 	if !payload.CurrentDelegated() {
 		// Run by hand on a systemd host: ask systemd for a delegated
@@ -109,18 +116,7 @@ func runConfig(c units.Config) int {
 			warn(err.Error())
 		}
 	}
-	var userRange *payload.UserRange
-	if users.Enabled {
-		if userRange, err = payload.ReserveUserRange(d.Machine, payload.IDMap{Base: users.Base, Size: users.Size}); err != nil {
-			return errorf("--private-users: %v", err)
-		}
-		defer userRange.Release()
-	}
 	d.Tunnel = rt.Propagate
-	journal, err := journalAction(c, d, warn)
-	if err != nil {
-		return errorf("%v", err)
-	}
 	consoleMode := payload.ConsolePTY
 	if d.Console == units.ConsolePipe {
 		consoleMode = payload.ConsolePipe
@@ -351,7 +347,7 @@ func gatherCredentials(explicit []units.Credential) ([]payload.File, error) {
 		}
 		cr, err := activation.LoadCredential(c.ID, c.Path, credDir)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--load-credential: %w", err)
 		}
 		given = append(given, cr)
 	}
