@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sockspawn/sockspawn/activation"
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/idlewatch"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/payload/devices"
 	"github.com/sockspawn/sockspawn/units"
@@ -71,6 +72,9 @@ func runConfig(c units.Config) int {
 		return errorf("%v", err)
 	}
 	defer sockets.close()
+	if err := checkIdle(c, len(sockets.files), payload.CanFreeze); err != nil {
+		return errorf("%v", err)
+	}
 	osRelease := hostOSRelease()
 	trace("gathered credentials, sockets, os-release")
 
@@ -162,6 +166,11 @@ func runConfig(c units.Config) int {
 	})
 	if err != nil {
 		return errorf("%v", err)
+	}
+	if idleAction(c) != activation.IdleIgnore {
+		// /run/host/busy: a shared lock on it inside holds the machine
+		// awake (see idlewatch.BusyFile).
+		plan.RunHost.Files = append(plan.RunHost.Files, payload.File{Name: idlewatch.BusyFile})
 	}
 	undoJournal, err := payload.ApplyJournal(journal, journalOwner(userRange))
 	if err != nil {
@@ -261,7 +270,16 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false, false
 	}
-	if !sockets.own {
+	var idle idleSetup
+	if idleAction(c) != activation.IdleIgnore {
+		// The idle watcher keeps copies of the sockets (closed on the
+		// way out) and freezes the payload's cgroup, made by now.
+		var cg *payload.Cgroup
+		if prep.wait() == nil {
+			cg = prep.cg
+		}
+		idle = newIdleSetup(c, sockets.files, cg)
+	} else if !sockets.own {
 		// The container's init owns the sockets now; systemd keeps its
 		// own copies and re-arms its socket unit when we exit.
 		sockets.close()
@@ -269,7 +287,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	status, stopped := supervise(st, d, c, stop, func() {
 		releaseCgroups()
 		atExit()
-	})
+	}, idle)
 	if c.NetworkVeth {
 		if err := payload.RemoveVeth(d.Machine); err != nil {
 			warn(err.Error())

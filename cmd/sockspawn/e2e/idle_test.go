@@ -1,0 +1,153 @@
+//go:build linux
+
+package e2e
+
+import (
+	"crypto/rand"
+	"math/big"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The idle tests (idle_*_test.go) boot this machine's OS with a socket
+// unit inside that answers each connection, behind --listen, with an idle
+// action and a short period, and drive it with clients at random moments.
+
+const (
+	// idlePeriod is short, so that many cycles fit in a test.
+	idlePeriod = "1s"
+	// idleCycles is how many idle and wake cycles a test waits for.
+	idleCycles = 20
+	// idleAnswerTimeout bounds each connection: nothing is judged on
+	// speed, a connection that is never answered fails.
+	idleAnswerTimeout = 60 * time.Second
+)
+
+// idleRandom returns a random duration in [0, max).
+func idleRandom(t *testing.T, max time.Duration) time.Duration {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(max)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(n.Int64())
+}
+
+// idleMachine is a booted machine behind --listen with an idle action.
+type idleMachine struct {
+	*machine
+	port int
+	want string // the answer of the socket unit inside
+}
+
+// startIdleMachine starts the machine and makes the first connection,
+// which boots it.
+func startIdleMachine(t *testing.T, action string, extra ...string) *idleMachine {
+	t.Helper()
+	port := sockPort(t)
+	unitBind := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
+	args := append([]string{"--idle-action=" + action, "--idle-action-sec=" + idlePeriod}, extra...)
+	args = append(args, sockBootArgs(unitBind)...)
+	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}}, args)
+	im := &idleMachine{machine: m, port: port, want: "hello from " + m.Name}
+	im.ask(t, "the first connection")
+	return im
+}
+
+// ask makes one connection and fails the test unless the container
+// answers it.
+func (im *idleMachine) ask(t *testing.T, what string) {
+	t.Helper()
+	start := time.Now()
+	got, err := sockAsk(loopback(im.port), idleAnswerTimeout)
+	if err != nil || strings.TrimSpace(got) != im.want {
+		t.Errorf("%s (at %s): got %q (%s), want %q", what, start.Format("15:04:05.000"), got, sockFailureKind(err), im.want)
+	}
+}
+
+// statuses counts the STATUS= lines that begin with prefix.
+func (im *idleMachine) statuses(prefix string) int {
+	return len(im.sockNotifyLines("STATUS=" + prefix))
+}
+
+// keepAwake connects every 300ms until stop is closed: each connection
+// wakes a frozen machine, so that a command run inside meanwhile ends.
+func (im *idleMachine) keepAwake(t *testing.T, stop <-chan struct{}) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+				im.ask(t, "a keep-awake connection")
+			}
+		}
+	}()
+	return &wg
+}
+
+// enterAwake runs a command inside while keepAwake wakes the machine.
+func (im *idleMachine) enterAwake(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	stop := make(chan struct{})
+	wg := im.keepAwake(t, stop)
+	defer func() { close(stop); wg.Wait() }()
+	return im.Enter(60*time.Second, args...)
+}
+
+// checkSane checks that the machine went through its freezes unharmed:
+// systemd inside runs with no failed unit.
+func (im *idleMachine) checkSane(t *testing.T) {
+	t.Helper()
+	if out, err := im.enterAwake(t, "systemctl", "--failed", "--no-legend", "--plain"); err != nil || out != "" {
+		t.Errorf("failed units inside after the idle cycles: %q (error: %v)", out, err)
+	}
+	if out, _ := im.enterAwake(t, "systemctl", "is-system-running"); out != "running" {
+		t.Errorf("systemctl is-system-running inside: %q, want running", out)
+	}
+}
+
+// TestIdleFreezeCycles: with --idle-action=freeze, a client connects at
+// random moments, half of them once the machine has frozen, across at
+// least 20 freeze and wake cycles: every connection is answered, by the
+// same container (it never boots again), and systemd inside is unharmed.
+func TestIdleFreezeCycles(t *testing.T) {
+	needSystemd(t)
+	im := startIdleMachine(t, "freeze")
+	leader := im.sockUseBoot(1)
+	connections := 0
+	for cycle := 1; im.statuses("Frozen since") < idleCycles+1; cycle++ {
+		if cycle > 4*idleCycles {
+			t.Fatalf("only %d freezes after %d rounds of connections", im.statuses("Frozen since"), cycle)
+		}
+		// A connection at a random moment: before, during or after the
+		// freeze.
+		time.Sleep(idleRandom(t, 2*time.Second))
+		im.ask(t, "a connection at a random moment")
+		connections++
+		// One to a frozen machine: wait for the freeze, then a little.
+		n := im.statuses("Frozen since")
+		im.sockWaitNotifyN("STATUS=Frozen since", n+1, 30*time.Second)
+		time.Sleep(idleRandom(t, 200*time.Millisecond))
+		im.ask(t, "a connection to the frozen machine")
+		connections++
+	}
+	freezes := im.statuses("Frozen since")
+	t.Logf("%d connections, %d freezes, %d thaws logged", connections, freezes, strings.Count(im.Stderr.String(), "thawed"))
+	if boots := len(im.sockNotifyLines("X_SOCKSPAWN_LEADER_PID=")); boots != 1 {
+		t.Errorf("the container booted %d times, want once: a freeze keeps it", boots)
+	}
+	if !hostAlive(leader) {
+		t.Errorf("the container's init (pid %d) is gone", leader)
+	}
+	im.checkSane(t)
+	im.Signal(syscall.SIGTERM)
+	if status := im.Wait(shutdownTimeout); status != 0 {
+		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
+	}
+}
