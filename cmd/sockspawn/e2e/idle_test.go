@@ -151,3 +151,44 @@ func TestIdleFreezeCycles(t *testing.T) {
 		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
 	}
 }
+
+// TestIdlePoweroffCycles: with --idle-action=poweroff and --listen, the
+// machine shuts down cleanly when idle (status 0), sockspawn re-arms its
+// socket, and the next connection boots it again. A client connects at
+// random moments, half of them just after a poweroff (while the next boot
+// is not there yet, or the last one still stops), across at least 20
+// cycles: every connection is answered.
+func TestIdlePoweroffCycles(t *testing.T) {
+	needSystemd(t)
+	im := startIdleMachine(t, "poweroff")
+	const again = "exited with status 0; it boots again on the next connection"
+	poweroffs := func() int { return strings.Count(im.Stderr.String(), again) }
+	connections := 0
+	for round := 1; poweroffs() < idleCycles; round++ {
+		if round > 3*idleCycles {
+			t.Fatalf("only %d poweroffs after %d rounds of connections", poweroffs(), round)
+		}
+		n := poweroffs()
+		im.sockWaitStderr(again, n+1, 60*time.Second)
+		time.Sleep(idleRandom(t, 300*time.Millisecond))
+		im.ask(t, "a connection after a poweroff")
+		connections++
+		time.Sleep(idleRandom(t, 2500*time.Millisecond))
+		im.ask(t, "a connection at a random moment")
+		connections++
+	}
+	n := poweroffs()
+	boots := len(im.sockNotifyLines("X_SOCKSPAWN_LEADER_PID="))
+	t.Logf("%d connections, %d idle poweroffs, %d boots", connections, n, boots)
+	if strings.Count(im.Stderr.String(), "exited with status") != n {
+		t.Errorf("a container ended with a status other than 0:\n%s", tail(im.Stderr.String(), 40))
+	}
+	if boots < n {
+		t.Errorf("%d boots for %d poweroffs: each poweroff's next connection should boot the container", boots, n)
+	}
+	im.sockUseBoot(boots) // the leftover checks look at the last boot
+	im.Signal(syscall.SIGTERM)
+	if status := im.Wait(shutdownTimeout); status != 0 {
+		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
+	}
+}
