@@ -70,7 +70,7 @@ func (fz *Freezer) Freeze(timeout time.Duration) error {
 	if _, err := fz.freeze.WriteAt([]byte("1"), 0); err != nil {
 		return fmt.Errorf("freeze %s: %w", fz.dir, err)
 	}
-	if err := fz.wait(true, timeout); err != nil {
+	if err := fz.WaitFrozen(true, timeout); err != nil {
 		_ = fz.Thaw()
 		return err
 	}
@@ -106,9 +106,9 @@ func FrozenEvent(events []byte) bool {
 	return false
 }
 
-// wait waits until cgroup.events says frozen is want; the kernel wakes a
+// WaitFrozen waits until cgroup.events says frozen is want; the kernel wakes a
 // poll on cgroup.events (POLLPRI) when it changes.
-func (fz *Freezer) wait(want bool, timeout time.Duration) error {
+func (fz *Freezer) WaitFrozen(want bool, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		got, err := fz.Frozen()
@@ -120,6 +120,9 @@ func (fz *Freezer) wait(want bool, timeout time.Duration) error {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
+			if !want {
+				return fmt.Errorf("cgroup %s: still frozen after %v", fz.dir, timeout)
+			}
 			return fmt.Errorf("freeze %s: not frozen after %v (a process inside in uninterruptible sleep?)", fz.dir, timeout)
 		}
 		pfd := []unix.PollFd{{Fd: int32(fz.events.Fd()), Events: unix.POLLPRI}}

@@ -73,7 +73,7 @@ func TestFreezer(t *testing.T) {
 	if err := fz.Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if err := fz.wait(false, 10*time.Second); err != nil {
+	if err := fz.WaitFrozen(false, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

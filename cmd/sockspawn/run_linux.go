@@ -183,7 +183,7 @@ func runConfig(c units.Config) int {
 		}
 	}()
 	stop := make(chan os.Signal, 4)
-	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH)
+	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH, freezeSignal, thawSignal)
 	defer signal.Stop(stop)
 	for {
 		if sockets.own {

@@ -287,6 +287,14 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 				con.resize(os.Stdin)
 				continue
 			}
+			switch sig {
+			case freezeSignal:
+				watcher.FreezeNow()
+				continue
+			case thawSignal:
+				watcher.WakeNow()
+				continue
+			}
 			stop(activation.None)
 		case <-timerC:
 			timer, timerC = nil, nil

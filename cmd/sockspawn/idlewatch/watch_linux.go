@@ -200,8 +200,18 @@ func (w *Watcher) do(idle *activation.Idle, step activation.IdleStep, next time.
 			_, n := idle.Frozen(time.Now(), true) // thawed already: carry on awake
 			return activation.StepNothing, n
 		}
+		// Before a poweroff, new connections are held off before the
+		// check, not after: one that came in between would be drained.
+		held := false
+		if w.cfg.Action == activation.IdlePoweroff {
+			w.release, held = holdSYNs(w.arrivals.fds), true
+		}
 		busy := w.busy()
 		s, n := idle.Frozen(time.Now(), busy)
+		if held && s != activation.StepPoweroff {
+			w.release()
+			w.release = func() {}
+		}
 		switch {
 		case s == activation.StepThaw:
 			w.thaw("a connection came in while it froze")
@@ -215,7 +225,9 @@ func (w *Watcher) do(idle *activation.Idle, step activation.IdleStep, next time.
 		return activation.StepNothing, next
 	case activation.StepPoweroff:
 		w.cfg.Log(fmt.Sprintf("powering off after %s idle", units.FormatTimespan(w.cfg.Period)))
-		w.release = holdSYNs(w.arrivals.fds)
+		if w.freezer == nil {
+			w.release = holdSYNs(w.arrivals.fds)
+		}
 		w.cfg.Poweroff(w.quit)
 		if w.freezer != nil {
 			_ = w.freezer.Thaw() // the signal is the first thing the init sees
