@@ -154,3 +154,59 @@ func readLine(conn net.Conn) (string, error) {
 		}
 	}
 }
+
+// TestIdleOperator: `sockspawn freeze NAME` freezes a running machine at
+// once (its period is long), its next connection thaws it; `sockspawn thaw
+// NAME` thaws it; a busy machine is not frozen, and the command says so.
+func TestIdleOperator(t *testing.T) {
+	needSystemd(t)
+	port, holdPort := sockPort(t), sockPort(t)
+	unitBind := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
+	idleHoldUnit(t, unitBind, loopback(holdPort))
+	args := append([]string{"--idle-action=freeze", "--idle-action-sec=1h"}, sockBootArgs(unitBind)...)
+	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}, {Name: "hold", Addr: loopback(holdPort)}}, args)
+	im := &idleMachine{machine: m, port: port, want: "hello from " + m.Name}
+	im.ask(t, "the first connection")
+	im.sockUseBoot(1)
+	m.WaitNotify("READY=1", bootTimeout)
+	run := func(want int, cmd string, say ...string) {
+		t.Helper()
+		status, stdout, stderr := sockRun(t, 60*time.Second, cleanEnv(), nil, sockspawnBin, cmd, m.Name)
+		if status != want {
+			t.Errorf("sockspawn %s %s: exit status %d, want %d; stdout %q, stderr %q", cmd, m.Name, status, want, stdout, stderr)
+		}
+		for _, s := range say {
+			if !strings.Contains(stdout+stderr, s) {
+				t.Errorf("sockspawn %s %s: the output does not say %q: %q", cmd, m.Name, s, stdout+stderr)
+			}
+		}
+	}
+	run(0, "freeze", "frozen")
+	im.ask(t, "a connection to the machine frozen by hand")
+	im.waitFreeze(1)
+	run(0, "freeze", "frozen")
+	run(0, "thaw", "thawed")
+	if m.hasExited() {
+		t.Fatal("sockspawn exited")
+	}
+
+	// Busy: an open connection.
+	conn, err := sockDial(loopback(holdPort), idleAnswerTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readLine(conn); err != nil || got != "ping" {
+		t.Fatalf("the hold service echoed %q (%v)", got, err)
+	}
+	run(1, "freeze", "did not freeze", "busy")
+	im.ask(t, "a connection after the refused freeze")
+
+	status, _, stderr := sockRun(t, 30*time.Second, cleanEnv(), nil, sockspawnBin, "freeze", "e2e-not-running")
+	if status != 1 || !strings.Contains(stderr, "not running") {
+		t.Errorf("sockspawn freeze of a machine that is not running: status %d, stderr %q; want 1 and \"not running\"", status, stderr)
+	}
+}

@@ -172,9 +172,14 @@ func (w *Watcher) run() {
 		case <-w.arrivals.C:
 			step, next = idle.Activity(time.Now())
 		case c := <-w.cmds:
-			if c == cmdFreeze {
+			switch {
+			case c == cmdFreeze && w.freezer != nil && w.busy():
+				// Not even briefly: `sockspawn freeze` watches for it.
+				w.cfg.Log("not frozen on request: busy")
+				step, next = idle.Activity(time.Now())
+			case c == cmdFreeze:
 				step, next = idle.FreezeNow(time.Now())
-			} else {
+			default:
 				step, next = idle.Wake(time.Now())
 			}
 		}
