@@ -132,6 +132,9 @@ func (fz *Freezer) WaitFrozen(want bool, timeout time.Duration) error {
 	}
 }
 
+// Dir is the cgroup's directory.
+func (fz *Freezer) Dir() string { return fz.dir }
+
 // Close closes the freezer's files; it leaves the cgroup as it is.
 func (fz *Freezer) Close() error {
 	if fz == nil {
