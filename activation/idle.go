@@ -256,7 +256,7 @@ func (s *Idle) Status(now time.Time) string {
 		if s.busy {
 			return fmt.Sprintf("Busy; %s after %s idle.", s.Action, fmtSpan(s.Period))
 		}
-		return fmt.Sprintf("Idle for %s of %s.", fmtSpan(now.Sub(s.lastBusy)), fmtSpan(s.Period))
+		return fmt.Sprintf("Idle since %s; %s at %s.", s.lastBusy.Format("15:04:05"), s.Action, s.lastBusy.Add(s.Period).Format("15:04:05"))
 	case idleFreezing:
 		return "Freezing."
 	case idleFrozen:

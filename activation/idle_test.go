@@ -32,8 +32,8 @@ func TestIdle(t *testing.T) {
 			{0, "start", StepNothing, 1, "Busy"},
 			{0.5, "deadline", StepNothing, 1, ""}, // early: nothing
 			{1, "deadline", StepSample, -1, ""},
-			{1, "sampled", StepNothing, 2, "Idle for 1s of 10s"},
-			{9.9, "sampled", StepNothing, 10.9, "Idle for 9.9s of 10s"},
+			{1, "sampled", StepNothing, 2, "Idle since 10:02:00; freeze at 10:02:10."},
+			{9.9, "sampled", StepNothing, 10.9, "Idle since 10:02:00; freeze at 10:02:10."},
 			{10, "sampled", StepFreeze, -1, "Freezing"},
 			{10.1, "frozen", StepNothing, -1, "Frozen since 10:02:10, 0 wake-ups"},
 			{20, "deadline", StepNothing, -1, ""}, // no timer while frozen
@@ -42,13 +42,13 @@ func TestIdle(t *testing.T) {
 		{"a busy sample restarts the period", freeze, []idleEvent{
 			{0, "start", StepNothing, 1, ""},
 			{5, "busy", StepNothing, 6, "Busy"},
-			{10, "sampled", StepNothing, 11, "Idle for 5s of 10s"},
+			{10, "sampled", StepNothing, 11, "Idle since 10:02:05; freeze at 10:02:15."},
 			{15, "sampled", StepFreeze, -1, ""},
 		}},
 		{"activity between samples restarts the period", freeze, []idleEvent{
 			{0, "start", StepNothing, 1, ""},
 			{6, "activity", StepNothing, 1, "Busy"},
-			{10, "sampled", StepNothing, 11, "Idle for 4s of 10s"},
+			{10, "sampled", StepNothing, 11, "Idle since 10:02:06; freeze at 10:02:16."},
 			{16, "sampled", StepFreeze, -1, ""},
 		}},
 		{"a connection that came in while freezing thaws", freeze, []idleEvent{
