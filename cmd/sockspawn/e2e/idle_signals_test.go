@@ -210,3 +210,22 @@ func TestIdleOperator(t *testing.T) {
 		t.Errorf("sockspawn freeze of a machine that is not running: status %d, stderr %q; want 1 and \"not running\"", status, stderr)
 	}
 }
+
+// TestIdleGuestWake: a frozen machine wakes for a connection to the
+// container's own sockets too, not only to those sockspawn watches:
+// systemctl inside (what systemctl -M and machinectl shell reach) does
+// not hang on a frozen machine.
+func TestIdleGuestWake(t *testing.T) {
+	needSystemd(t)
+	im := startIdleMachine(t, "freeze")
+	im.sockUseBoot(1)
+	for i := 1; i <= 3; i++ {
+		im.waitFreeze(i)
+		// Not enterAwake: nothing but systemctl's own connection may
+		// wake the machine here.
+		out, err := im.Enter(idleAnswerTimeout, "systemctl", "show", "-p", "SystemState", "--value")
+		if err != nil || out != "running" {
+			t.Fatalf("systemctl inside the frozen machine (freeze %d): %q, %v; want running", i, out, err)
+		}
+	}
+}

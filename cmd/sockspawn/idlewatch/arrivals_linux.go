@@ -3,6 +3,7 @@ package idlewatch
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,8 +19,11 @@ type arrivals struct {
 	epfd int
 	stop int // eventfd that ends the reader
 	fds  []int
-	C    chan struct{}
-	done chan struct{}
+	// guest are the container's own listening sockets, watched while
+	// it is frozen (watchGuest); only the reader's epoll set shares them.
+	guest []int
+	C     chan struct{}
+	done  chan struct{}
 }
 
 func newArrivals(files []*os.File) (*arrivals, error) {
@@ -70,7 +74,7 @@ func (a *arrivals) arm() error {
 // run waits in epoll_wait, with no timeout, and passes each arrival on.
 func (a *arrivals) run() {
 	defer close(a.done)
-	evs := make([]unix.EpollEvent, len(a.fds)+1)
+	evs := make([]unix.EpollEvent, 64)
 	for {
 		n, err := unix.EpollWait(a.epfd, evs, -1)
 		if err == unix.EINTR {
@@ -100,6 +104,7 @@ func (a *arrivals) close() {
 }
 
 func (a *arrivals) closeFDs() {
+	a.dropGuest()
 	for _, fd := range a.fds {
 		unix.Close(fd)
 	}
@@ -124,4 +129,67 @@ func dupFile(f *os.File) (int, error) {
 		return -1, err
 	}
 	return fd, dupErr
+}
+
+// watchGuest adds, while the container is frozen, the listening sockets
+// its init holds besides the handed ones (those of its own socket units:
+// D-Bus, /run/systemd/private, an sshd.socket, ...): a connection to any
+// of them, such as machinectl shell's or systemctl -M's, wakes the
+// container as one to the handed sockets does. They are taken with
+// pidfd_getfd; dropGuest removes them at the thaw. Errors leave the set
+// as it was: the handed sockets still wake the container.
+func (a *arrivals) watchGuest(init int) {
+	pidfd, err := unix.PidfdOpen(init, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	own := map[uint64]bool{}
+	for _, fd := range a.fds {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil {
+			own[st.Ino] = true
+		}
+	}
+	dir := "/proc/" + itoa(init) + "/fd"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		l, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil || len(l) < 8 || l[:8] != "socket:[" {
+			continue
+		}
+		target, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		fd, err := unix.PidfdGetfd(pidfd, target, 0)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		listening, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
+		if listening != 1 || unix.Fstat(fd, &st) != nil || own[st.Ino] {
+			unix.Close(fd)
+			continue
+		}
+		own[st.Ino] = true
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(fd)}
+		if unix.EpollCtl(a.epfd, unix.EPOLL_CTL_ADD, fd, &ev) != nil {
+			unix.Close(fd)
+			continue
+		}
+		a.guest = append(a.guest, fd)
+	}
+}
+
+// dropGuest removes what watchGuest added.
+func (a *arrivals) dropGuest() {
+	for _, fd := range a.guest {
+		_ = unix.EpollCtl(a.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+		unix.Close(fd)
+	}
+	a.guest = nil
 }

@@ -222,6 +222,7 @@ func (w *Watcher) do(idle *activation.Idle, step activation.IdleStep, next time.
 			w.thaw("a connection came in while it froze")
 			return activation.StepNothing, n
 		case s == activation.StepNothing:
+			w.arrivals.watchGuest(w.cfg.Init)
 			w.cfg.Log(fmt.Sprintf("frozen after %s idle", units.FormatTimespan(w.cfg.Period)))
 		}
 		return s, n
@@ -243,6 +244,7 @@ func (w *Watcher) do(idle *activation.Idle, step activation.IdleStep, next time.
 }
 
 func (w *Watcher) thaw(why string) {
+	w.arrivals.dropGuest()
 	if err := w.freezer.Thaw(); err != nil {
 		w.cfg.Log(err.Error())
 		return
