@@ -111,6 +111,18 @@ func testHostIdleFreeze(t *testing.T, h *nspawnHost) {
 	if m := h.Machine(t, "web"); m.Init != init {
 		t.Errorf("the container's init changed from pid %d to %d: a freeze must keep the container", init, m.Init)
 	}
+	if machinedInstalled() {
+		// systemctl -M reaches systemd inside through machined and the
+		// container's own bus socket: it wakes the frozen machine.
+		hostWaitUntil(t, 30*time.Second, "a freeze", func() (bool, string) {
+			n, st := hostFrozen(t, h)
+			return n >= 0, st
+		})
+		r := h.Run(t, idleAnswerTimeout, "systemctl", "-M", "web", "show", "-p", "SystemState", "--value")
+		if strings.TrimSpace(r.Stdout) != "running" {
+			t.Errorf("systemctl -M web on the frozen machine: %s; want running", r)
+		}
+	}
 	if j := h.Journal(t, "container@web.service", cursor); strings.Count(j, "frozen after 1s idle") < n {
 		t.Errorf("the journal tells of %d freezes, the status of %d wake-ups:\n%s", strings.Count(j, "frozen after 1s idle"), n, tail(j, 20))
 	}

@@ -137,11 +137,12 @@ func dupFile(f *os.File) (int, error) {
 // of them, such as machinectl shell's or systemctl -M's, wakes the
 // container as one to the handed sockets does. They are taken with
 // pidfd_getfd; dropGuest removes them at the thaw. Errors leave the set
-// as it was: the handed sockets still wake the container.
-func (a *arrivals) watchGuest(init int) {
+// as it was: the handed sockets still wake the container; the first
+// failure to take a socket is returned, to be told once.
+func (a *arrivals) watchGuest(init int) error {
 	pidfd, err := unix.PidfdOpen(init, 0)
 	if err != nil {
-		return
+		return os.NewSyscallError("pidfd_open", err)
 	}
 	defer unix.Close(pidfd)
 	own := map[uint64]bool{}
@@ -154,8 +155,9 @@ func (a *arrivals) watchGuest(init int) {
 	dir := "/proc/" + itoa(init) + "/fd"
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return
+		return err
 	}
+	var first error
 	for _, e := range entries {
 		l, err := os.Readlink(dir + "/" + e.Name())
 		if err != nil || len(l) < 8 || l[:8] != "socket:[" {
@@ -167,6 +169,9 @@ func (a *arrivals) watchGuest(init int) {
 		}
 		fd, err := unix.PidfdGetfd(pidfd, target, 0)
 		if err != nil {
+			if first == nil {
+				first = os.NewSyscallError("pidfd_getfd", err)
+			}
 			continue
 		}
 		var st unix.Stat_t
@@ -183,6 +188,7 @@ func (a *arrivals) watchGuest(init int) {
 		}
 		a.guest = append(a.guest, fd)
 	}
+	return first
 }
 
 // dropGuest removes what watchGuest added.

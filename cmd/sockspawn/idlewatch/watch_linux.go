@@ -48,7 +48,9 @@ type Watcher struct {
 	quit     chan struct{}
 	done     chan struct{}
 	release  func() // detaches the SYN filters of a poweroff
-	stopOnce sync.Once
+	// guestFailed: watchGuest failed once, and said so.
+	guestFailed bool
+	stopOnce    sync.Once
 
 	mu      sync.Mutex
 	wakeups int
@@ -222,7 +224,10 @@ func (w *Watcher) do(idle *activation.Idle, step activation.IdleStep, next time.
 			w.thaw("a connection came in while it froze")
 			return activation.StepNothing, n
 		case s == activation.StepNothing:
-			w.arrivals.watchGuest(w.cfg.Init)
+			if err := w.arrivals.watchGuest(w.cfg.Init); err != nil && !w.guestFailed {
+				w.guestFailed = true
+				w.cfg.Log("the container's own sockets (for systemctl -M, machinectl shell) cannot wake it while frozen: " + err.Error())
+			}
 			w.cfg.Log(fmt.Sprintf("frozen after %s idle", units.FormatTimespan(w.cfg.Period)))
 		}
 		return s, n
