@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sockspawn/sockspawn/activation"
@@ -49,6 +50,27 @@ func checkIdle(c units.Config, sockets int, canFreeze func() error) error {
 		}
 	}
 	return nil
+}
+
+// noServiceWatchdogs is the argument that turns off systemd's service
+// watchdogs (WatchdogSec=) in a booted container that may be frozen.
+const noServiceWatchdogs = "systemd.service_watchdogs=0"
+
+// idleInitArgs adds noServiceWatchdogs to a booted init's arguments when
+// the container may be frozen: a freeze stops the services' pings but not
+// CLOCK_MONOTONIC, and after a freeze longer than a WatchdogSec= (3min
+// for journald and logind) systemd would kill that service on the thaw.
+// An argument of the user's own that sets systemd.service_watchdogs wins.
+func idleInitArgs(c units.Config, argv []string) []string {
+	if !c.Boot || idleAction(c) == activation.IdleIgnore || len(argv) == 0 {
+		return argv
+	}
+	for _, a := range argv[1:] {
+		if strings.HasPrefix(a, "systemd.service_watchdogs") {
+			return argv
+		}
+	}
+	return append(append([]string(nil), argv...), noServiceWatchdogs)
 }
 
 // newIdleSetup is the watch for one boot; cg is the container's cgroup,

@@ -40,3 +40,24 @@ func TestCheckIdle(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleInitArgs(t *testing.T) {
+	init := "/usr/lib/systemd/systemd"
+	for _, c := range []struct {
+		cfg  units.Config
+		argv []string
+		want []string
+	}{
+		{units.Config{Boot: true, IdleAction: "freeze"}, []string{init}, []string{init, noServiceWatchdogs}},
+		{units.Config{Boot: true, IdleAction: "poweroff"}, []string{init, "quiet"}, []string{init, "quiet", noServiceWatchdogs}},
+		{units.Config{Boot: true, IdleAction: "freeze"}, []string{init, "systemd.service_watchdogs=1"}, []string{init, "systemd.service_watchdogs=1"}},
+		{units.Config{Boot: true}, []string{init}, []string{init}},
+		{units.Config{Boot: true, IdleAction: "ignore"}, []string{init}, []string{init}},
+		{units.Config{IdleAction: "freeze"}, []string{"/bin/sh"}, []string{"/bin/sh"}},
+	} {
+		got := idleInitArgs(c.cfg, c.argv)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%+v %q: got %q, want %q", c.cfg, c.argv, got, c.want)
+		}
+	}
+}

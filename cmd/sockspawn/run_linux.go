@@ -44,6 +44,7 @@ func runConfig(c units.Config) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	d.Argv = idleInitArgs(c, d.Argv)
 	// The sealed copy of sockspawn the stage runs from is made while the
 	// rest is prepared (the first boot uses it; later ones make their own).
 	// Not with --listen: the first boot may be far off, and the copy is

@@ -5,6 +5,8 @@ package e2e
 import (
 	"crypto/rand"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -190,5 +192,44 @@ func TestIdlePoweroffCycles(t *testing.T) {
 	im.Signal(syscall.SIGTERM)
 	if status := im.Wait(shutdownTimeout); status != 0 {
 		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
+	}
+}
+
+// TestIdleFreezeWatchdog: a service with WatchdogSec= inside survives a
+// freeze longer than its watchdog limit (journald's is 3min): the clock
+// runs on while the container is frozen, and its pings do not.
+func TestIdleFreezeWatchdog(t *testing.T) {
+	needSystemd(t)
+	port := sockPort(t)
+	unitBind := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
+	dir := strings.TrimSuffix(strings.TrimPrefix(unitBind, "--bind-ro="), ":/etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "dog.service"), `[Service]
+Type=notify
+NotifyAccess=all
+WatchdogSec=2s
+ExecStart=/bin/sh -c 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 0.3; done'
+`)
+	if err := os.Symlink("../dog.service", filepath.Join(dir, "sockets.target.wants", "dog.service")); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--idle-action=freeze", "--idle-action-sec=" + idlePeriod}, sockBootArgs(unitBind)...)
+	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}}, args)
+	im := &idleMachine{machine: m, port: port, want: "hello from " + m.Name}
+	im.ask(t, "the first connection")
+	im.sockUseBoot(1)
+	im.waitFreeze(1)
+	time.Sleep(4 * time.Second) // frozen for twice the watchdog limit
+	im.ask(t, "the connection after a long freeze")
+	out, err := im.enterAwake(t, "systemctl", "show", "dog.service", "-p", "ActiveState", "-p", "Result", "-p", "NRestarts")
+	if err != nil || !strings.Contains(out, "ActiveState=active") || !strings.Contains(out, "Result=success") || !strings.Contains(out, "NRestarts=0") {
+		t.Errorf("dog.service (WatchdogSec=2s) after a 4s freeze: %q (%v); want active, success, never restarted", out, err)
+	}
+	im.checkSane(t)
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
