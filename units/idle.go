@@ -123,3 +123,49 @@ func ParseIdleActionSec(s string) (time.Duration, error) {
 
 // DefaultIdleActionSec is the idle period when IdleActionSec= is not set.
 const DefaultIdleActionSec = 30 * time.Second
+
+// checkIdleOptions checks the idle flags of `sockspawn new`.
+func checkIdleOptions(opts NewOptions) error {
+	if opts.IdleAction != "" {
+		if _, err := ParseIdleAction(opts.IdleAction); err != nil {
+			return &ValueError{Option: "--idle-action", Value: opts.IdleAction, Err: errors.Unwrap(err)}
+		}
+	}
+	if opts.IdleActionSec != "" {
+		if _, err := ParseIdleActionSec(opts.IdleActionSec); err != nil {
+			return &ValueError{Option: "--idle-action-sec", Value: opts.IdleActionSec, Err: errors.Unwrap(err)}
+		}
+	}
+	return nil
+}
+
+// withIdleKeys sets IdleAction= and IdleActionSec= in a machine's
+// configuration text as `sockspawn new` was given them: the template's
+// commented example line becomes the setting, or the setting is added at
+// the end.
+func withIdleKeys(text []byte, opts NewOptions) []byte {
+	s := string(text)
+	set := func(key, value string) {
+		if value == "" {
+			return
+		}
+		lines := strings.SplitAfter(s, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "#"+key+"=") {
+				lines[i] = key + "=" + value + "\n"
+				s = strings.Join(lines, "")
+				return
+			}
+		}
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += key + "=" + value + "\n"
+	}
+	set("IdleAction", opts.IdleAction)
+	if opts.IdleActionSec != "" {
+		d, _ := ParseIdleActionSec(opts.IdleActionSec) // checked before
+		set("IdleActionSec", FormatTimespan(d))
+	}
+	return []byte(s)
+}

@@ -115,3 +115,42 @@ func TestConfigIdleKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestNewMachineIdle(t *testing.T) {
+	root := t.TempDir()
+	written, err := NewMachine("web", NewOptions{IdleAction: "freeze", IdleActionSec: "5 min"}, root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := ParseConfigFile(written[0], strings.NewReader(mustRead(t, written[0])))
+	if err != nil || c.IdleAction != IdleActionFreeze || c.IdleActionSec != 5*time.Minute {
+		t.Errorf("written: IdleAction=%q IdleActionSec=%v, %v\n%s", c.IdleAction, c.IdleActionSec, err, mustRead(t, written[0]))
+	}
+	if n := strings.Count(mustRead(t, written[0]), "IdleAction="); n != 1 {
+		t.Errorf("IdleAction= appears %d times", n)
+	}
+	// Not given: only the template's commented examples.
+	written, err = NewMachine("db", NewOptions{}, root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := ParseConfigFile(written[0], strings.NewReader(mustRead(t, written[0]))); err != nil || c.IdleAction != "" || c.IdleActionSec != 0 {
+		t.Errorf("without the flags: IdleAction=%q IdleActionSec=%v, %v", c.IdleAction, c.IdleActionSec, err)
+	}
+	// A template without the examples gets the keys at its end.
+	if got := string(withIdleKeys([]byte("[Container]\nBoot=yes"), NewOptions{IdleAction: "poweroff", IdleActionSec: "90s"})); got != "[Container]\nBoot=yes\nIdleAction=poweroff\nIdleActionSec=1min 30s\n" {
+		t.Errorf("withIdleKeys: %q", got)
+	}
+	for _, c := range []struct {
+		opts NewOptions
+		want string
+	}{
+		{NewOptions{IdleAction: "suspend"}, `invalid --idle-action "suspend": not an idle action`},
+		{NewOptions{IdleActionSec: "0"}, `invalid --idle-action-sec "0": the idle period must be longer than zero`},
+	} {
+		root := t.TempDir()
+		if written, err := NewMachine("x", c.opts, root, false); err == nil || !strings.HasPrefix(err.Error(), c.want) || len(written) > 0 {
+			t.Errorf("%+v: %v (wrote %q), want %q", c.opts, err, written, c.want)
+		}
+	}
+}
