@@ -191,6 +191,7 @@ func runConfig(c units.Config) int {
 			if status, done := waitFirstConnection(sockets, stop, c.Quiet); done {
 				return status
 			}
+			trace("a connection is pending")
 		}
 		first, ok := <-copied
 		if ok && first.err != nil {
