@@ -156,21 +156,35 @@ func TestIdleFreezeCycles(t *testing.T) {
 
 // TestIdlePoweroffCycles: with --idle-action=poweroff and --listen, the
 // machine shuts down cleanly when idle (status 0), sockspawn re-arms its
-// socket, and the next connection boots it again. A client connects at
-// random moments, half of them just after a poweroff (while the next boot
-// is not there yet, or the last one still stops), across at least 20
-// cycles: every connection is answered.
+// socket, and the next connection boots it again. Across at least 20
+// cycles a client connects at random moments: in every other cycle the
+// moment the machine decides to power off (while its systemd stops its
+// socket units), in the others just after the poweroff (while the next
+// boot is not there yet); every connection is answered.
 func TestIdlePoweroffCycles(t *testing.T) {
 	needSystemd(t)
 	im := startIdleMachine(t, "poweroff")
-	const again = "exited with status 0; it boots again on the next connection"
-	poweroffs := func() int { return strings.Count(im.Stderr.String(), again) }
-	connections := 0
-	for round := 1; poweroffs() < idleCycles; round++ {
+	const (
+		again    = "exited with status 0; it boots again on the next connection"
+		deciding = "powering off after 1s idle"
+	)
+	count := func(s string) int { return strings.Count(im.Stderr.String(), s) }
+	connections, inWindow := 0, 0
+	for round := 1; count(again) < idleCycles; round++ {
 		if round > 3*idleCycles {
-			t.Fatalf("only %d poweroffs after %d rounds of connections", poweroffs(), round)
+			t.Fatalf("only %d poweroffs after %d rounds of connections", count(again), round)
 		}
-		n := poweroffs()
+		n, d := count(again), count(deciding)
+		if round%2 == 0 {
+			// During the poweroff: the next boot must serve it.
+			im.sockWaitStderr(deciding, d+1, 60*time.Second)
+			if count(again) == n {
+				inWindow++
+			}
+			im.ask(t, "a connection while the machine powers off")
+			connections++
+			continue
+		}
 		im.sockWaitStderr(again, n+1, 60*time.Second)
 		time.Sleep(idleRandom(t, 300*time.Millisecond))
 		im.ask(t, "a connection after a poweroff")
@@ -179,14 +193,19 @@ func TestIdlePoweroffCycles(t *testing.T) {
 		im.ask(t, "a connection at a random moment")
 		connections++
 	}
-	n := poweroffs()
+	n := count(again)
 	boots := len(im.sockNotifyLines("X_SOCKSPAWN_LEADER_PID="))
-	t.Logf("%d connections, %d idle poweroffs, %d boots", connections, n, boots)
+	t.Logf("%d connections (%d sent while the container was still powering off), %d idle poweroffs, %d boots", connections, inWindow, n, boots)
 	if strings.Count(im.Stderr.String(), "exited with status") != n {
 		t.Errorf("a container ended with a status other than 0:\n%s", tail(im.Stderr.String(), 40))
 	}
 	if boots < n {
 		t.Errorf("%d boots for %d poweroffs: each poweroff's next connection should boot the container", boots, n)
+	}
+	if inWindow == 0 {
+		// Not a failure of sockspawn's: a machine that powers off faster
+		// than the test reads the log leaves the window untested.
+		t.Logf("no connection was sent while the container powered off: that window went untested")
 	}
 	im.sockUseBoot(boots) // the leftover checks look at the last boot
 	im.Signal(syscall.SIGTERM)
