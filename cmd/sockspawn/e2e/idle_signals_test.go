@@ -229,3 +229,36 @@ func TestIdleGuestWake(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleUnixSocket: the same for an AF_UNIX stream socket: an open
+// connection keeps the machine awake, and a connection to the frozen
+// machine wakes it and is answered.
+func TestIdleUnixSocket(t *testing.T) {
+	needSystemd(t)
+	port := sockPort(t)
+	path := filepath.Join(sockDir(t), "hold.sock")
+	unitBind := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
+	idleHoldUnit(t, unitBind, path)
+	args := append([]string{"--idle-action=freeze", "--idle-action-sec=" + idlePeriod}, sockBootArgs(unitBind)...)
+	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}, {Name: "hold", Addr: path}}, args)
+	im := &idleMachine{machine: m, port: port, want: "hello from " + m.Name}
+	im.ask(t, "the first connection")
+	im.sockUseBoot(1)
+	im.waitFreeze(1)
+
+	// A connection to the frozen machine's unix socket wakes it, and
+	// stays open: the machine stays awake.
+	conn, err := net.DialTimeout("unix", path, idleAnswerTimeout)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", path, err)
+	}
+	if _, err := conn.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readLine(conn); err != nil || got != "ping" {
+		t.Fatalf("the hold service on %s echoed %q (%v), want ping", path, got, err)
+	}
+	im.stayAwake(t, "a unix connection was open")
+	conn.Close()
+	im.waitFreeze(2)
+}
