@@ -148,9 +148,14 @@ func TestIdleFreezeCycles(t *testing.T) {
 		t.Errorf("the container's init (pid %d) is gone", leader)
 	}
 	im.checkSane(t)
+	// Stopped while frozen: thawed, then shut down cleanly.
+	im.waitFreeze(im.statuses("Frozen since") + 1)
 	im.Signal(syscall.SIGTERM)
 	if status := im.Wait(shutdownTimeout); status != 0 {
-		t.Errorf("after SIGTERM sockspawn exited with %d, want 0", status)
+		t.Errorf("after SIGTERM to the frozen machine sockspawn exited with %d, want 0", status)
+	}
+	if i, _ := im.Notify.Index("STOPPING=1"); i < 0 {
+		t.Errorf("no STOPPING=1 after SIGTERM to the frozen machine")
 	}
 }
 
