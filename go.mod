@@ -13,4 +13,4 @@ require (
 	github.com/vishvananda/netlink v1.3.1
 )
 
-require github.com/vishvananda/netns v0.0.5 // indirect
+require github.com/vishvananda/netns v0.0.5

@@ -125,6 +125,14 @@ var configKeys = map[string]configKey{
 		c.DropCapabilities = append(c.DropCapabilities, caps...)
 		return err
 	}, func(c *Config) { c.DropCapabilities = nil }},
+	"IdleAction": {"IdleAction", func(c *Config, v string) (err error) {
+		c.IdleAction, err = ParseIdleAction(v)
+		return err
+	}, func(c *Config) { c.IdleAction = "" }},
+	"IdleActionSec": {"IdleActionSec", func(c *Config, v string) (err error) {
+		c.IdleActionSec, err = ParseIdleActionSec(v)
+		return err
+	}, func(c *Config) { c.IdleActionSec = 0 }},
 	"Parameters": {"Args", func(c *Config, v string) error {
 		args, err := SplitParameters(v)
 		c.Args = append(c.Args, args...)
@@ -175,6 +183,8 @@ func appendCredential(parse func(string) (Credential, error)) func(*Config, stri
 //	Console=interactive|read-only|passive|pipe
 //	NotifyReady=yes|no                # --notify-ready
 //	Listen=ADDR                       # --listen, repeatable
+//	IdleAction=freeze|poweroff|ignore # --idle-action
+//	IdleActionSec=30s                 # --idle-action-sec (a time span)
 //	Parameters=ARGS...                # the positional arguments
 //
 // (Comments go on lines of their own; the ones above are for show.) As in

@@ -4,6 +4,8 @@
 // It knows nothing of namespaces or mounts.
 package units
 
+import "time"
+
 // Volatile selects how much of the image is replaced by memory.
 type Volatile string
 
@@ -84,4 +86,7 @@ type Config struct {
 	PrivateUsers     string      // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
 	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string    // --drop-capability=: removed from the defaults
+
+	IdleAction    string        // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
+	IdleActionSec time.Duration // --idle-action-sec=: zero means DefaultIdleActionSec
 }

@@ -24,6 +24,9 @@ const (
 type NewOptions struct {
 	Image  string   // --image DIR: the image directory; empty means DefaultDirectory(NAME)
 	Listen []string // --listen ADDR: ListenStream= addresses added to container@NAME.socket
+	// --idle-action, --idle-action-sec: IdleAction=, IdleActionSec=
+	// (withIdleKeys); empty for the template's commented examples.
+	IdleAction, IdleActionSec string
 }
 
 // NewMachine writes the configuration of a new machine below root ("" for
@@ -51,6 +54,9 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 		dir = DefaultDirectory(name)
 	} else if err := checkPath("image directory", dir); err != nil {
 		return nil, &ValueError{Option: "--image", Value: dir, Err: err}
+	}
+	if err := checkIdleOptions(opts); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var streams []string
@@ -86,6 +92,9 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	for i, f := range files {
 		if texts[i], err = RenderUnit(f.template, f.vars); err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			texts[i] = withIdleKeys(texts[i], opts)
 		}
 		if !force {
 			if _, err := os.Lstat(f.path); err == nil {

@@ -92,6 +92,7 @@ var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
+	"IdleAction", "IdleActionSec",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -149,6 +150,10 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Capabilities = flags.Capabilities
 		case "DropCapabilities":
 			c.DropCapabilities = flags.DropCapabilities
+		case "IdleAction":
+			c.IdleAction = flags.IdleAction
+		case "IdleActionSec":
+			c.IdleActionSec = flags.IdleActionSec
 		case "Args":
 			c.Args = flags.Args
 		case "Quiet":

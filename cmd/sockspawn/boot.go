@@ -139,10 +139,14 @@ func cmdNew(args []string) int {
 			opts.Image = v
 		} else if v, ok := val("--listen"); ok {
 			opts.Listen = append(opts.Listen, v)
+		} else if v, ok := val("--idle-action"); ok {
+			opts.IdleAction = v
+		} else if v, ok := val("--idle-action-sec"); ok {
+			opts.IdleActionSec = v
 		} else if a == "--force" {
 			force = true
 		} else {
-			return errorf("new: unknown argument %q (sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force])", a)
+			return errorf("new: unknown argument %q (sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--idle-action ACTION] [--idle-action-sec TIMESPAN] [--force])", a)
 		}
 	}
 	written, err := units.NewMachine(name, opts, "", force)

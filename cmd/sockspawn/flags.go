@@ -157,6 +157,18 @@ func options() []option {
 				c.Listen = append(c.Listen, v)
 				return nil
 			}},
+		{long: "idle-action", field: "IdleAction", arg: requiredArg, meta: "ACTION", section: "Sockets",
+			help: "What to do once the machine has been idle for --idle-action-sec: freeze (freeze the container's cgroup with cgroup2's freezer; the next connection thaws it, and it accepts that connection itself), poweroff (shut it down cleanly, exit status 0; under systemd the socket unit stays listening and its next connection starts the service again; with --listen sockspawn boots it again on the next connection) or ignore (the default: run until stopped). Idle means that none of the sockets passed to the container (by the socket unit or --listen) has a connection open or waiting to be accepted, or a datagram waiting, that none arrived, and that nothing inside holds /run/host/busy (flock --shared /run/host/busy COMMAND keeps it awake while COMMAND runs), for the whole period. Needs sockets to watch; freeze needs cgroup2. With -b the init gets systemd.service_watchdogs=0, unless its arguments set it: a freeze longer than a service's WatchdogSec= would fail that service on the thaw.",
+			set: func(c *units.Config, v string) (err error) {
+				c.IdleAction, err = units.ParseIdleAction(v)
+				return err
+			}},
+		{long: "idle-action-sec", field: "IdleActionSec", arg: requiredArg, meta: "TIMESPAN", section: "Sockets",
+			help: "How long the machine must be idle before --idle-action applies, as a systemd time span (30s, 5min, 1h 30min). Default: 30s.",
+			set: func(c *units.Config, v string) (err error) {
+				c.IdleActionSec, err = units.ParseIdleActionSec(v)
+				return err
+			}},
 		{long: "private-network", field: "PrivateNetwork", section: "Networking",
 			help: "Give the container its own network namespace with only a loopback device, which is up. It keeps CAP_NET_ADMIN and a writable /proc/sys/net then. Sockets passed by socket activation still work: they were bound on the host.",
 			set:  func(c *units.Config, _ string) error { c.PrivateNetwork = true; return nil }},

@@ -14,7 +14,9 @@ sockspawn run [OPTIONS] -b [INIT-ARGS...]
 sockspawn boot NAME [OPTIONS]
 sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force]
 sockspawn cat NAME
-sockspawn check NAME`
+sockspawn check NAME
+sockspawn freeze NAME
+sockspawn thaw NAME`
 
 const description = `sockspawn runs an OS container, usually with systemd inside, as an ordinary systemd service. It follows systemd's Container Interface: the container gets private mount, PID, UTS, IPC and cgroup namespaces, read-only /sys and /proc/sys, a private /dev with a pty as /dev/console, /run/host with the host's os-release, a notify socket and credentials, and the environment variables systemd expects of a container manager.
 
@@ -23,9 +25,11 @@ sockspawn stays on the host as the container's supervisor. It hands listening so
 var commands = [][2]string{
 	{"run [OPTIONS] [ARGS...]", "Run a container from the options given. With -b, ARGS are passed to the image's init; without, ARGS are the command to run as PID 1 (default: /bin/sh). Options end at the first argument that is not an option, or at \"--\"."},
 	{"boot NAME [OPTIONS]", "Run the machine NAME from its configuration file (/etc/sockspawn/NAME.conf, /run/sockspawn/NAME.conf or /usr/lib/sockspawn/NAME.conf, the first found; image /var/lib/machines/NAME by default). Options given on the command line override the file. This is what container@NAME.service runs."},
-	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. Existing files are kept unless --force is given."},
+	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. --idle-action ACTION and --idle-action-sec TIMESPAN write IdleAction= and IdleActionSec= (see --idle-action below). Existing files are kept unless --force is given."},
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
 	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
+	{"freeze NAME", "Freeze the running machine NAME now, as its idle action would (its configuration needs an IdleAction= and cgroup2): its next connection thaws it. A machine with a connection open or queued, or with /run/host/busy held inside, is not frozen; the command then fails and says so."},
+	{"thaw NAME", "Thaw the frozen machine NAME now. Its idle period starts again."},
 }
 
 var environment = [][2]string{

@@ -58,6 +58,8 @@ func dispatch(args []string) int {
 		return cmdCat(args[1:])
 	case "check":
 		return cmdCheck(args[1:])
+	case "freeze", "thaw":
+		return cmdFreeze(args[1:], args[0] == "freeze")
 	case "help", "-h", "--help":
 		writeHelp(os.Stdout)
 		return 0

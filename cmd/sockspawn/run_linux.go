@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sockspawn/sockspawn/activation"
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/idlewatch"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/payload/devices"
 	"github.com/sockspawn/sockspawn/units"
@@ -39,6 +40,7 @@ func runConfig(c units.Config, src units.Sources) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	d.Argv = idleInitArgs(c, d.Argv)
 	// The sealed copy of sockspawn the stage runs from is made while the
 	// rest is prepared (the first boot uses it; later ones make their own).
 	// Not with --listen: the first boot may be far off, and the copy is
@@ -67,6 +69,9 @@ func runConfig(c units.Config, src units.Sources) int {
 		return errorf("%v", err)
 	}
 	defer sockets.close()
+	if err := checkIdle(c, len(sockets.files), payload.CanFreeze); err != nil {
+		return errorf("%v", err)
+	}
 	osRelease := hostOSRelease()
 	trace("gathered credentials, sockets, os-release")
 	var saidMu sync.Mutex     // warn is called from cleanups running side by side
@@ -159,6 +164,11 @@ func runConfig(c units.Config, src units.Sources) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	if idleAction(c) != activation.IdleIgnore {
+		// /run/host/busy: a shared lock on it inside holds the machine
+		// awake (see idlewatch.BusyFile).
+		plan.RunHost.Files = append(plan.RunHost.Files, payload.File{Name: idlewatch.BusyFile})
+	}
 	undoJournal, err := payload.ApplyJournal(journal, journalOwner(userRange))
 	if err != nil {
 		return errorf("%v", err)
@@ -170,13 +180,14 @@ func runConfig(c units.Config, src units.Sources) int {
 		}
 	}()
 	stop := make(chan os.Signal, 4)
-	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH)
+	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGWINCH, freezeSignal, thawSignal)
 	defer signal.Stop(stop)
 	for {
 		if sockets.own {
 			if status, done := waitFirstConnection(sockets, stop, c.Quiet); done {
 				return status
 			}
+			trace("a connection is pending")
 		}
 		first, ok := <-copied
 		if ok && first.err != nil {
@@ -257,7 +268,16 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if err != nil {
 		return errorf("%s: %v", d.Machine, err), false, false
 	}
-	if !sockets.own {
+	var idle idleSetup
+	if idleAction(c) != activation.IdleIgnore {
+		// The idle watcher keeps copies of the sockets (closed on the
+		// way out) and freezes the payload's cgroup, made by now.
+		var cg *payload.Cgroup
+		if prep.wait() == nil {
+			cg = prep.cg
+		}
+		idle = newIdleSetup(c, sockets.files, cg)
+	} else if !sockets.own {
 		// The container's init owns the sockets now; systemd keeps its
 		// own copies and re-arms its socket unit when we exit.
 		sockets.close()
@@ -265,7 +285,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	status, stopped := supervise(st, d, c, stop, func() {
 		releaseCgroups()
 		atExit()
-	})
+	}, idle)
 	if c.NetworkVeth {
 		if err := payload.RemoveVeth(d.Machine); err != nil {
 			warn(err.Error())

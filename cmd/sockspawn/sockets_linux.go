@@ -79,7 +79,7 @@ func waitFirstConnection(s *listenSockets, sigs <-chan os.Signal, quiet bool) (s
 		for {
 			select {
 			case sig := <-sigs:
-				if sigWinch(sig) {
+				if sigWinch(sig) || operatorSignal(sig) {
 					continue
 				}
 				close(stop)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sockspawn/sockspawn/activation"
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/idlewatch"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -22,7 +23,7 @@ import (
 // shutdown, hold the console, and return the container's exit status.
 // gone is called once the container's init has exited (not when starting
 // the payload failed), before the console and the relay are closed.
-func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal, gone func()) (status int, stopped bool) {
+func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Signal, gone func(), idle idleSetup) (status int, stopped bool) {
 	pid := st.Cmd.Process.Pid
 	relay := activation.NewRelay(st.Notify, func(sender int32) bool {
 		return int(sender) == pid || (c.AsPid2 && parentPID(int(sender)) == pid)
@@ -116,7 +117,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	if !activation.OnMainThread(runWaiter) {
 		go runWaiter()
 	}
-	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay, warmer)
+	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay, warmer, idle)
 	warmer.Close() // before gone moves the supervisor out of its cgroup
 	unregister()
 	gone()
@@ -145,7 +146,7 @@ type earlyStop struct {
 // the deadlines of a stop, and the end of the container's init.
 func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation.Shutdown, armed *atomic.Int32,
 	early <-chan earlyStop, sigs <-chan os.Signal, waited <-chan error, con *consoleRelay, relay *activation.Relay,
-	warmer *payload.MigrationWarmer) (status int, stopped bool) {
+	warmer *payload.MigrationWarmer, idle idleSetup) (status int, stopped bool) {
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	act := func(a activation.Action, deadline time.Time) {
@@ -175,7 +176,35 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 	if c.Boot {
 		warmer.StartBoot()
 	}
+	// The idle watcher starts once the container is up, and asks for its
+	// poweroff on idleOff; it is stopped (the payload thawed) before any
+	// stop, and before the loop returns.
+	var watcher *idlewatch.Watcher
+	defer func() { watcher.Stop() }()
+	idleOff := make(chan chan struct{})
+	idleStarted := false
+	startIdle := func() {
+		if idleStarted || stopped {
+			return
+		}
+		idleStarted = true
+		watcher = idle.start(d.Machine, st.Cmd.Process.Pid, c.Quiet, func(quit <-chan struct{}) {
+			req := make(chan struct{})
+			select {
+			case idleOff <- req:
+				select {
+				case <-req:
+				case <-quit:
+				}
+			case <-quit:
+			}
+		})
+	}
+	if !c.Boot {
+		startIdle()
+	}
 	stop := func(sent activation.Action) {
+		watcher.Stop()
 		stopped = true
 		if sent != activation.None {
 			trace("asked to stop; " + sent.String() + " sent from the main thread")
@@ -238,6 +267,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 			if m.Ready {
 				trace("READY=1 from the container")
 				warmer.EndBoot()
+				startIdle()
 			}
 			if m.Stopping {
 				warmer.StartStop()
@@ -257,10 +287,26 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 				con.resize(os.Stdin)
 				continue
 			}
+			switch sig {
+			case freezeSignal:
+				watcher.FreezeNow()
+				continue
+			case thawSignal:
+				watcher.WakeNow()
+				continue
+			}
 			stop(activation.None)
 		case <-timerC:
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
+		case req := <-idleOff:
+			// Idle poweroff: a clean stop, but not a stop request: with
+			// --listen the sockets are re-armed afterwards.
+			trace("idle: powering off")
+			act(sd.Request(time.Now()))
+			close(req)
+			notifyHost("STOPPING=1")
+			warmer.StartStop()
 		case <-waited:
 			select {
 			case e := <-early: // a stop the init obeyed before the loop saw it

@@ -36,7 +36,7 @@ func parseOptions(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.rounds, "rounds", 15, "rounds; each runs every tool once per measurement, the order alternating")
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
-	measure := fs.String("measure", "trivial,boot,activated", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6)")
+	measure := fs.String("measure", "trivial,boot,activated,idle", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6), idle (7)-(9)")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
 	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
 	fs.StringVar(&o.activate, "socket-activate", "systemd-socket-activate", "the systemd-socket-activate binary, for (5) and (6)")
@@ -76,7 +76,7 @@ func parseOptions(args []string) (options, error) {
 	if len(o.tools) == 0 {
 		return o, fmt.Errorf("-tools: none given")
 	}
-	o.kinds = []kind{trivial, boot, activated}
+	o.kinds = []kind{trivial, boot, activated, idleKind}
 	want := map[kind]bool{}
 	for _, m := range strings.Split(*measure, ",") {
 		switch m = strings.TrimSpace(m); m {
@@ -86,9 +86,11 @@ func parseOptions(args []string) (options, error) {
 			want[boot] = true
 		case "activated", "5", "6":
 			want[activated] = true
+		case "idle", "7", "8", "9":
+			want[idleKind] = true
 		case "":
 		default:
-			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated)", m)
+			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated, idle)", m)
 		}
 	}
 	o.kinds = slices.DeleteFunc(o.kinds, func(k kind) bool { return !want[k] })
@@ -231,6 +233,7 @@ type bench struct {
 	cgRemoved      []string // cgroups the run left behind, removed
 	cgLeft         []string // cgroups the run left behind, not removable
 	cgBefore       []string // cgroups where nspawn puts its own, from before the run
+	idle           idleResults
 }
 
 // asked reports whether -measure asked for kind k.
@@ -283,6 +286,12 @@ func (b *bench) header(w io.Writer) {
 	for _, k := range b.kinds {
 		for _, t := range b.tools {
 			switch k {
+			case idleKind:
+				if t.name == "sockspawn" {
+					for _, a := range []string{"freeze", "poweroff"} {
+						fmt.Fprintf(w, "  %s\n", idleTool(t, a, "127.0.0.1:PORT", "UNITS").commandLine(k, ""))
+					}
+				}
 			case activated:
 				act := &activation{path: "systemd-socket-activate", addr: "127.0.0.1:PORT"}
 				fmt.Fprintf(w, "  %s\n", t.commandLine(k, "UNITS", act.argv("RECEIVER")...))
@@ -354,6 +363,8 @@ func kindName(k kind) string {
 		return "boot"
 	case activated:
 		return "activated"
+	case idleKind:
+		return "idle"
 	}
 	return "trivial"
 }
@@ -363,6 +374,9 @@ func kindName(k kind) string {
 func (b *bench) measure(t tool, k kind, record bool) (string, error) {
 	if k == activated {
 		return b.activatedRun(t, record)
+	}
+	if k == idleKind {
+		return b.idleRun(t, record)
 	}
 	return b.trivialOrBoot(t, k, record)
 }

@@ -47,14 +47,17 @@ func TestParseOptions(t *testing.T) {
 	if err != nil || o.rounds != 3 || len(o.tools) != 1 || o.tools[0] != "sockspawn" {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	if !slices.Equal(o.kinds, []kind{trivial, boot, activated}) {
-		t.Errorf("default measurements %v; want all three", o.kinds)
+	if !slices.Equal(o.kinds, []kind{trivial, boot, activated, idleKind}) {
+		t.Errorf("default measurements %v; want all four", o.kinds)
+	}
+	if o, err := parseOptions([]string{"-measure", "9"}); err != nil || !slices.Equal(o.kinds, []kind{idleKind}) {
+		t.Errorf("-measure 9: %v, %v; want idle", o.kinds, err)
 	}
 	o, err = parseOptions([]string{"-measure", "activated, 1"})
 	if err != nil || !slices.Equal(o.kinds, []kind{trivial, activated}) {
 		t.Errorf("-measure activated,1: %v, %v; want trivial then activated", o.kinds, err)
 	}
-	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}, {"-measure", "7"}, {"-measure", ""}} {
+	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}, {"-measure", "10"}, {"-measure", ""}} {
 		if _, err := parseOptions(bad); err == nil {
 			t.Errorf("parseOptions(%q): no error", bad)
 		}

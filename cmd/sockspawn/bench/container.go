@@ -22,6 +22,7 @@ const (
 	trivial   kind = iota // the bench binary's trivial-init as PID 1
 	boot                  // the image's systemd, -b
 	activated             // the image's systemd, -b, behind systemd-socket-activate
+	idleKind              // the image's systemd, -b, with --listen and an idle action (idle.go)
 )
 
 // machine is the name every measured container gets.

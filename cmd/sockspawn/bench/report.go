@@ -222,6 +222,7 @@ func (b *bench) report(w io.Writer) {
 			"  connections once it has sent READY=1 and %s more have passed (the table: the median of the rounds' medians)\n",
 			b.o.warm, b.o.settle)
 	}
+	b.idleReport(w)
 	fmt.Fprint(w, cgroupReport(b.cgRemoved, b.cgLeft, b.cgBefore))
 	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
 }

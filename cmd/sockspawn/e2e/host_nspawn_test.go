@@ -75,11 +75,13 @@ func startNspawnHost(t *testing.T) *nspawnHost {
 	// device program; without it `sockspawn boot` fails in the nspawn
 	// host with "load device program ...: operation not permitted". The
 	// nspawn host's own systemd then also enforces the units'
-	// DevicePolicy=/DeviceAllow= with BPF, as a real host does.
+	// DevicePolicy=/DeviceAllow= with BPF, as a real host does. The idle
+	// watcher takes the container's own listening sockets with
+	// pidfd_getfd, which nspawn's filter refuses too.
 	args := []string{
 		"--register=no", "--keep-unit", "--volatile=yes", "-D", "/",
 		"--bind-ro=" + filepath.Join(h.Stage, "usr/local") + ":/usr/local",
-		"--system-call-filter=bpf",
+		"--system-call-filter=bpf pidfd_getfd",
 		"-b", "--notify-ready=yes", "-M", h.Name,
 		"systemd.firstboot=off",
 	}

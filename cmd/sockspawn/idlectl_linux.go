@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/idlewatch"
+	"github.com/sockspawn/sockspawn/payload"
+	"github.com/sockspawn/sockspawn/units"
+)
+
+// Operators freeze and thaw a running machine through its supervisor,
+// which does it as its idle watcher would: SIGUSR1 asks for a freeze
+// (checked like an idle one: a machine with a connection open is not
+// frozen), SIGUSR2 for a thaw.
+const (
+	freezeSignal = syscall.SIGUSR1
+	thawSignal   = syscall.SIGUSR2
+)
+
+// operatorSignal says whether sig is one of the operators' requests.
+func operatorSignal(sig os.Signal) bool { return sig == freezeSignal || sig == thawSignal }
+
+// controlWait is how long `sockspawn freeze` and `thaw` wait to see it done.
+const controlWait = 15 * time.Second
+
+// cmdFreeze is `sockspawn freeze NAME` (freeze true) and `sockspawn thaw
+// NAME`.
+func cmdFreeze(args []string, freeze bool) int {
+	cmd := "thaw"
+	if freeze {
+		cmd = "freeze"
+	}
+	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+		return errorf("usage: sockspawn %s NAME", cmd)
+	}
+	name := args[0]
+	if err := units.ValidMachineName(name); err != nil {
+		return errorf("%v", err)
+	}
+	pid, err := supervisorOf(name)
+	if err != nil {
+		return errorf("%s %s: %v", cmd, name, err)
+	}
+	dir, err := payloadCgroupOf(pid, name)
+	if err != nil {
+		return errorf("%s %s: %v", cmd, name, err)
+	}
+	fz, err := payload.OpenFreezer(dir)
+	if err != nil {
+		return errorf("%s %s: %v", cmd, name, err)
+	}
+	defer fz.Close()
+	sig := thawSignal
+	if freeze {
+		sig = freezeSignal
+	}
+	if err := unix.Kill(pid, sig); err != nil {
+		return errorf("%s %s: signal its supervisor (pid %d): %v", cmd, name, pid, err)
+	}
+	if err := fz.WaitFrozen(freeze, controlWait); err != nil {
+		if freeze {
+			return errorf("machine %s did not freeze: it is busy (a connection open or queued, or /run/host/busy held inside), or runs without an idle action; see systemctl status container@%s", name, name)
+		}
+		return errorf("%s %s: %v", cmd, name, err)
+	}
+	if freeze {
+		fmt.Printf("machine %s is frozen; its next connection thaws it\n", name)
+	} else {
+		fmt.Printf("machine %s is thawed\n", name)
+	}
+	return 0
+}
+
+// supervisorOf finds the pid of machine name's supervisor: the holder of
+// the lock on its runtime directory.
+func supervisorOf(name string) (int, error) {
+	dir := filepath.Join(RuntimeBase, name)
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return 0, fmt.Errorf("machine %s is not running (no %s)", name, dir)
+		}
+		return 0, &os.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0, err
+	}
+	pid := idlewatch.LockHolder(string(b), unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	if pid == 0 {
+		return 0, fmt.Errorf("machine %s is not running (nothing holds %s)", name, dir)
+	}
+	return pid, nil
+}
+
+// payloadCgroupOf is the cgroup2 directory of the container whose
+// supervisor is pid, as payload.PayloadCgroup places it.
+func payloadCgroupOf(pid int, name string) (string, error) {
+	mnt, err := payload.UnifiedMount()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return "", err
+	}
+	own, err := payload.OwnCgroup(b)
+	if err != nil {
+		return "", err
+	}
+	// A delegated supervisor sits in its unit's "supervisor" child.
+	if path.Base(own) == "supervisor" {
+		if p, _ := payload.PayloadCgroup(path.Dir(own), name, true); p != "" {
+			return filepath.Join(mnt, p), nil
+		}
+	}
+	p, _ := payload.PayloadCgroup(own, name, false)
+	return filepath.Join(mnt, p), nil
+}

@@ -1,0 +1,156 @@
+package units
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTimespan(t *testing.T) {
+	for s, want := range map[string]time.Duration{
+		"30s":         30 * time.Second,
+		"30":          30 * time.Second,
+		"5min":        5 * time.Minute,
+		"1h 30min":    90 * time.Minute,
+		"1h30min":     90 * time.Minute,
+		" 2.5s ":      2500 * time.Millisecond,
+		"500ms":       500 * time.Millisecond,
+		"1min 30 s":   90 * time.Second,
+		"2 weeks":     14 * 24 * time.Hour,
+		"0":           0,
+		"1.5 h":       90 * time.Minute,
+		"100us 1msec": 1100 * time.Microsecond,
+		"1d 1h 1m 1s": 25*time.Hour + time.Minute + time.Second,
+		"3 seconds":   3 * time.Second,
+		"0.0000001s":  0,
+		"1y":          31557600 * time.Second,
+	} {
+		got, err := ParseTimespan(s)
+		if err != nil || got != want {
+			t.Errorf("ParseTimespan(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "s", "-1s", "1x", "infinity", "1..2s", ".", "1s s", "5 min x", "1e3s", "99999999999999999h"} {
+		if d, err := ParseTimespan(s); err == nil {
+			t.Errorf("ParseTimespan(%q) = %v, want an error", s, d)
+		}
+	}
+}
+
+func TestFormatTimespan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second:           "30s",
+		5 * time.Minute:            "5min",
+		90 * time.Minute:           "1h 30min",
+		1500 * time.Millisecond:    "1.5s",
+		500 * time.Millisecond:     "500ms",
+		25*time.Hour + time.Second: "1d 1h 1s",
+		0:                          "0",
+	} {
+		if got := FormatTimespan(d); got != want {
+			t.Errorf("FormatTimespan(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestParseIdleAction(t *testing.T) {
+	for _, s := range []string{"freeze", "poweroff", "ignore"} {
+		if got, err := ParseIdleAction(s); err != nil || got != s {
+			t.Errorf("ParseIdleAction(%q) = %q, %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"", "Freeze", "suspend", "lock"} {
+		_, err := ParseIdleAction(s)
+		if err == nil || !strings.Contains(err.Error(), "freeze, poweroff or ignore") {
+			t.Errorf("ParseIdleAction(%q): %v, want an error listing the actions", s, err)
+		}
+	}
+	for _, s := range []string{"0", "0s", "0.0000001s"} {
+		_, err := ParseIdleActionSec(s)
+		if err == nil || !strings.Contains(err.Error(), "longer than zero") {
+			t.Errorf("ParseIdleActionSec(%q): %v, want an error about zero", s, err)
+		}
+	}
+	if d, err := ParseIdleActionSec("5min"); err != nil || d != 5*time.Minute {
+		t.Errorf("ParseIdleActionSec(5min) = %v, %v", d, err)
+	}
+}
+
+func FuzzParseTimespan(f *testing.F) {
+	for _, s := range []string{"30s", "1h 30min", "2.5s", "500ms", "1x", "", "1d1h1m1s1ms1us"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseTimespan(s)
+		if err != nil {
+			return
+		}
+		if d < 0 {
+			t.Fatalf("ParseTimespan(%q) = %v < 0", s, d)
+		}
+		again, err := ParseTimespan(FormatTimespan(d))
+		if err != nil || again != d {
+			t.Fatalf("round trip of %q (%v): %q -> %v, %v", s, d, FormatTimespan(d), again, err)
+		}
+	})
+}
+
+func TestConfigIdleKeys(t *testing.T) {
+	c, src, err := ParseConfigFile("/etc/sockspawn/web.conf", strings.NewReader("[Container]\nIdleAction=freeze\nIdleActionSec=5min\n"))
+	if err != nil || c.IdleAction != IdleActionFreeze || c.IdleActionSec != 5*time.Minute {
+		t.Fatalf("got %q %v, %v", c.IdleAction, c.IdleActionSec, err)
+	}
+	again, _, err := ParseConfigFile("described", strings.NewReader(Describe(c, src)))
+	if err != nil || again.IdleAction != c.IdleAction || again.IdleActionSec != c.IdleActionSec {
+		t.Errorf("Describe does not read back: %q %v, %v\n%s", again.IdleAction, again.IdleActionSec, err, Describe(c, src))
+	}
+	for text, want := range map[string]string{
+		"[Container]\nIdleAction=suspend\n":   `/etc/sockspawn/web.conf:2: invalid IdleAction= "suspend"`,
+		"[Container]\nIdleActionSec=0\n":      `/etc/sockspawn/web.conf:2: invalid IdleActionSec= "0": the idle period must be longer than zero`,
+		"[Container]\n\nIdleActionSec=soon\n": `/etc/sockspawn/web.conf:3: invalid IdleActionSec= "soon"`,
+	} {
+		_, _, err := ParseConfigFile("/etc/sockspawn/web.conf", strings.NewReader(text))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to begin %q", text, err, want)
+		}
+	}
+}
+
+func TestNewMachineIdle(t *testing.T) {
+	root := t.TempDir()
+	written, err := NewMachine("web", NewOptions{IdleAction: "freeze", IdleActionSec: "5 min"}, root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := ParseConfigFile(written[0], strings.NewReader(mustRead(t, written[0])))
+	if err != nil || c.IdleAction != IdleActionFreeze || c.IdleActionSec != 5*time.Minute {
+		t.Errorf("written: IdleAction=%q IdleActionSec=%v, %v\n%s", c.IdleAction, c.IdleActionSec, err, mustRead(t, written[0]))
+	}
+	if n := strings.Count(mustRead(t, written[0]), "IdleAction="); n != 1 {
+		t.Errorf("IdleAction= appears %d times", n)
+	}
+	// Not given: only the template's commented examples.
+	written, err = NewMachine("db", NewOptions{}, root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := ParseConfigFile(written[0], strings.NewReader(mustRead(t, written[0]))); err != nil || c.IdleAction != "" || c.IdleActionSec != 0 {
+		t.Errorf("without the flags: IdleAction=%q IdleActionSec=%v, %v", c.IdleAction, c.IdleActionSec, err)
+	}
+	// A template without the examples gets the keys at its end.
+	if got := string(withIdleKeys([]byte("[Container]\nBoot=yes"), NewOptions{IdleAction: "poweroff", IdleActionSec: "90s"})); got != "[Container]\nBoot=yes\nIdleAction=poweroff\nIdleActionSec=1min 30s\n" {
+		t.Errorf("withIdleKeys: %q", got)
+	}
+	for _, c := range []struct {
+		opts NewOptions
+		want string
+	}{
+		{NewOptions{IdleAction: "suspend"}, `invalid --idle-action "suspend": not an idle action`},
+		{NewOptions{IdleActionSec: "0"}, `invalid --idle-action-sec "0": the idle period must be longer than zero`},
+	} {
+		root := t.TempDir()
+		if written, err := NewMachine("x", c.opts, root, false); err == nil || !strings.HasPrefix(err.Error(), c.want) || len(written) > 0 {
+			t.Errorf("%+v: %v (wrote %q), want %q", c.opts, err, written, c.want)
+		}
+	}
+}
