@@ -119,6 +119,7 @@ func Mounts(o Options) []Mount {
 	// cannot hide it; binds inside it are refused by NewPlan.
 	ms = append(ms,
 		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true})
+	ms = append(ms, unixExportMounts(o)...)
 	if o.Incoming != "" && o.UserNS == nil {
 		// A slave of the host's mount (the stage made every mount a
 		// slave first): what machined mounts beneath the host directory

@@ -62,6 +62,9 @@ type Options struct {
 	// Incoming is the host directory bound read-only at
 	// /run/host/incoming, the tunnel of `machinectl bind`; empty for none.
 	Incoming string
+	// UnixExport is the host directory (a tmpfs, MountUnixExport) bound
+	// writable at /run/host/unix-export; empty for none.
+	UnixExport string
 }
 
 // Plan is everything the init stage does, in order. It travels from the

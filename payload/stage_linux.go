@@ -258,15 +258,22 @@ func doMount(p *Plan, m Mount) error {
 		return sealMountRec(p.Root, m.Target, m.Recursive)
 	}
 	if m.Writable {
-		f, err := openIn(p.Root, m.Target, unix.O_PATH)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
-			return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: m.Target, Err: err}
-		}
+		return makeWritable(p.Root, m.Target)
+	}
+	return nil
+}
+
+// makeWritable makes the mount now on target writable (a bind below a
+// read-only mount, or of a source read-only elsewhere).
+func makeWritable(root, target string) error {
+	f, err := openIn(root, target, unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: target, Err: err}
 	}
 	return nil
 }
@@ -443,6 +450,9 @@ func attachTree(p *Plan, m Mount) error {
 	defer target.Close()
 	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return &os.PathError{Op: "move_mount", Path: m.Target, Err: err}
+	}
+	if m.Writable {
+		return makeWritable(p.Root, m.Target)
 	}
 	if m.ReadOnly {
 		return sealMountRec(p.Root, m.Target, m.Recursive)

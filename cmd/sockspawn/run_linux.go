@@ -159,6 +159,7 @@ func runConfig(c units.Config) int {
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
 		Incoming:       d.Tunnel,
+		UnixExport:     payload.UnixExportPath(d.Machine),
 	})
 	if err != nil {
 		return errorf("%v", err)
@@ -224,6 +225,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		}
 	}
 	defer closeCopy()
+	removeExport, err := mountUnixExport(d.Machine, userRange, warn)
+	if err != nil {
+		return errorf("%s: %v", d.Machine, err), false, false
+	}
+	defer removeExport()
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
 	releaseCgroups, waitCgroups := inBackground(func() { prep.release(warn) })
 	defer waitCgroups()
@@ -267,6 +273,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		sockets.close()
 	}
 	status, stopped := supervise(st, d, c, stop, func() {
+		removeExport() // before the lock goes with atExit: a next start makes its own
 		releaseCgroups()
 		atExit()
 	})
