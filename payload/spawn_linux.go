@@ -118,10 +118,11 @@ func cloneFlags(s StageSpec) uintptr {
 // Stage is a running init stage, later the container's init.
 type Stage struct {
 	Cmd     *exec.Cmd
-	PidFD   int      // pidfd of the stage (then init), for signalling
-	Notify  *os.File // the container's /run/host/notify socket
-	Console *os.File // master of /dev/console, nil with ConsolePipe
-	Peer    *os.File // an open peer of the console, so reads never see a hangup
+	PidFD   int        // pidfd of the stage (then init), for signalling
+	Notify  *os.File   // the container's /run/host/notify socket
+	Console *os.File   // master of /dev/console, nil with ConsolePipe
+	Peer    *os.File   // an open peer of the console, so reads never see a hangup
+	TTYs    []*os.File // masters of the extra ttys (--ttys), in the order of Plan.TTYs
 	sync    *os.File
 	execed  bool
 }
@@ -238,9 +239,17 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		return nil, &StageError{Step: m.Step, Err: m.Error}
 	case m.Type == "fds" && len(files) >= 1:
 		st.Notify = files[0]
-		if len(files) >= 3 {
-			st.Console, st.Peer = files[1], files[2]
+		rest := files[1:]
+		if p.Console == ConsolePTY && len(rest) >= 2 {
+			st.Console, st.Peer = rest[0], rest[1]
+			rest = rest[2:]
 		}
+		if len(rest) != len(p.TTYs) {
+			closeAll(files)
+			st.abort()
+			return nil, fmt.Errorf("init stage handed over %d ttys, want %d", len(rest), len(p.TTYs))
+		}
+		st.TTYs = rest
 		return st, nil
 	default:
 		for _, f := range files {

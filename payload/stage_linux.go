@@ -98,6 +98,10 @@ func runStage(sync *os.File) error {
 			return fail("allocate /dev/console", err)
 		}
 	}
+	ttys, err := openTTYs(p.Root, p.TTYs)
+	if err != nil {
+		return fail("allocate ttys "+ttyList(p.TTYs), err)
+	}
 	notify, err := buildRunHost(p.Root, p.RunHost)
 	if err != nil {
 		return fail("populate "+RunHostDir, err)
@@ -131,10 +135,12 @@ func runStage(sync *os.File) error {
 	if master != nil {
 		fds = append(fds, int(master.Fd()), int(peer.Fd()))
 	}
+	fds = append(fds, fileFDs(ttys)...)
 	if err := sendMsg(sync, syncMsg{Type: "fds"}, fds...); err != nil {
 		return fail("hand over notify socket and console", err)
 	}
 	notify.Close()
+	closeAll(ttys)
 	if master != nil {
 		master.Close()
 		if err := attachConsole(peer); err != nil {

@@ -125,6 +125,10 @@ var configKeys = map[string]configKey{
 		c.DropCapabilities = append(c.DropCapabilities, caps...)
 		return err
 	}, func(c *Config) { c.DropCapabilities = nil }},
+	"TTYs": {"TTYs", func(c *Config, v string) (err error) {
+		c.TTYs, err = ParseTTYs(v)
+		return err
+	}, func(c *Config) { c.TTYs = 0 }},
 	"Parameters": {"Args", func(c *Config, v string) error {
 		args, err := SplitParameters(v)
 		c.Args = append(c.Args, args...)

@@ -84,4 +84,5 @@ type Config struct {
 	PrivateUsers     string      // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
 	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string    // --drop-capability=: removed from the defaults
+	TTYs             int         // --ttys=: extra ptys with a getty each ($container_ttys)
 }

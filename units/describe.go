@@ -43,6 +43,7 @@ func Describe(c Config, s Sources) string {
 	single("Console", "Console", string(c.Console), c.Console == "")
 	single("UUID", "UUID", c.UUID, c.UUID == "")
 	single("PrivateUsers", "PrivateUsers", c.PrivateUsers, c.PrivateUsers == "")
+	single("TTYs", "TTYs", FormatTTYs(c.TTYs), c.TTYs == 0)
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}

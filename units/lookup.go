@@ -92,6 +92,7 @@ var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
+	"TTYs",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -153,6 +154,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Args = flags.Args
 		case "Quiet":
 			c.Quiet = flags.Quiet
+		case "TTYs":
+			c.TTYs = flags.TTYs
 		default:
 			panic(fmt.Sprintf("units.Merge: no Config field %q", name))
 		}

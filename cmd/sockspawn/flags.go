@@ -138,6 +138,12 @@ func options() []option {
 				c.Credentials = append(c.Credentials, cr)
 				return err
 			}},
+		{long: "ttys", field: "TTYs", arg: requiredArg, meta: "N", section: "Console",
+			help: "Give the container N more ttys (0 to 16; default 0): ptys in its devpts, named to its init in $container_ttys (pts/1, pts/2, ...; never the console's), on each of which systemd-getty-generator inside starts a getty. `sockspawn login NAME` attaches to one of them.",
+			set: func(c *units.Config, v string) (err error) {
+				c.TTYs, err = units.ParseTTYs(v)
+				return err
+			}},
 		{long: "console", field: "Console", arg: requiredArg, meta: "MODE", section: "Console",
 			help: "What to do with the container's /dev/console. interactive: a pty relayed to sockspawn's own terminal both ways (the default when standard input is a terminal). read-only: a pty whose output is copied to standard output (the default otherwise). passive: a pty, with nothing relayed (what the container writes is read in batches and dropped, so that it never waits on a full console). pipe: no pty; the payload gets sockspawn's standard input, output and error as they are.",
 			set: func(c *units.Config, v string) error {

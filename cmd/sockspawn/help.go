@@ -14,7 +14,8 @@ sockspawn run [OPTIONS] -b [INIT-ARGS...]
 sockspawn boot NAME [OPTIONS]
 sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force]
 sockspawn cat NAME
-sockspawn check NAME`
+sockspawn check NAME
+sockspawn login NAME [TTY]`
 
 const description = `sockspawn runs an OS container, usually with systemd inside, as an ordinary systemd service. It follows systemd's Container Interface: the container gets private mount, PID, UTS, IPC and cgroup namespaces, read-only /sys and /proc/sys, a private /dev with a pty as /dev/console, /run/host with the host's os-release, a notify socket and credentials, and the environment variables systemd expects of a container manager.
 
@@ -26,6 +27,7 @@ var commands = [][2]string{
 	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. Existing files are kept unless --force is given."},
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
 	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
+	{"login NAME [TTY]", "Attach this terminal to one of the extra ttys of the running machine NAME (--ttys=N), where systemd inside runs a getty: TTY is its number or name (2 or pts/2), by default the first one no other login holds. Ctrl-] pressed three times within a second detaches; the container goes on running."},
 }
 
 var environment = [][2]string{

@@ -135,6 +135,7 @@ func runConfig(c units.Config) int {
 		Term:        term,
 		Credentials: len(creds) > 0,
 		Listen:      activation.ListenEnv(len(sockets.files), sockets.names),
+		TTYs:        payload.TTYNames(consoleMode, c.TTYs),
 		User:        c.Environment,
 	})
 	plan, err := payload.NewPlan(payload.Options{
@@ -160,6 +161,7 @@ func runConfig(c units.Config) int {
 		Journal:        journal,
 		Incoming:       d.Tunnel,
 		UnixExport:     payload.UnixExportPath(d.Machine),
+		TTYs:           c.TTYs,
 	})
 	if err != nil {
 		return errorf("%v", err)

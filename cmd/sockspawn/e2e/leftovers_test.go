@@ -70,7 +70,7 @@ func checkLeftovers(t *testing.T, name string, leader int, pidNS string) {
 		}
 	}
 	if name != "" {
-		for _, p := range []string{filepath.Join(runtimeMachines, name), filepath.Join(runtimeTunnels, name), filepath.Join(runtimeUnixExport, name)} {
+		for _, p := range []string{filepath.Join(runtimeMachines, name), filepath.Join(runtimeTunnels, name), filepath.Join(runtimeUnixExport, name), filepath.Join(runtimeControl, name)} {
 			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("leftover runtime directory %s (lstat: %v)", p, err)
 			}
@@ -145,5 +145,6 @@ func removeLeftovers(t *testing.T, name string) {
 	_ = os.Remove(filepath.Join(runtimeTunnels, name))
 	_ = unix.Unmount(filepath.Join(runtimeUnixExport, name), unix.MNT_DETACH)
 	_ = os.Remove(filepath.Join(runtimeUnixExport, name))
+	_ = os.Remove(filepath.Join(runtimeControl, name))
 	t.Logf("removed what the killed sockspawn left of %s", name)
 }
