@@ -18,5 +18,9 @@ func serveControl(st *payload.Stage, d decision) (*control.Server, error) {
 		}
 		names[i] = n
 	}
-	return control.Listen(d.Machine, st.TTYs, names, nil)
+	pidfd := st.PidFD
+	if pidfd < 0 {
+		return control.Listen(d.Machine, st.TTYs, names, nil) // no pidfd: no live binds
+	}
+	return control.Listen(d.Machine, st.TTYs, names, newLiveBinder(pidfd).bind)
 }

@@ -60,6 +60,8 @@ func dispatch(args []string) int {
 		return cmdCheck(args[1:])
 	case "login":
 		return cmdLogin(args[1:])
+	case "bind":
+		return cmdBind(args[1:])
 	case "help", "-h", "--help":
 		writeHelp(os.Stdout)
 		return 0
@@ -73,7 +75,7 @@ func dispatch(args []string) int {
 		writeFlagTable(os.Stdout)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat, check, login; see sockspawn --help)\n", args[0])
+	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat, check, login, bind; see sockspawn --help)\n", args[0])
 	return 1
 }
 
