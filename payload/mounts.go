@@ -9,26 +9,30 @@ const (
 	SourceRoot  = "root"  // a path resolved inside the root being built
 	SourceIDMap = "idmap" // a path inside the image, idmapped by the supervisor into the container's user namespace
 	SourceTree  = "tree"  // a host path the supervisor opens (open_tree) and hands over: a stage in a user namespace may not reach it
+	// SourceUserHome is a bound user's home, which the supervisor opens
+	// and idmaps as HomeMap says (--bind-user).
+	SourceUserHome = "userhome"
 )
 
 // Mount is one step of building the container's file system tree. Target
 // is a path inside the container, always resolved inside the root being
 // built so that a symlink in the image can never point it at the host.
 type Mount struct {
-	Target    string  `json:"target"`
-	Source    string  `json:"source,omitempty"`
-	SourceIn  string  `json:"source_in,omitempty"` // SourceHost, SourceImage or SourceRoot
-	FSType    string  `json:"fstype,omitempty"`    // empty for a bind mount
-	Flags     uintptr `json:"flags,omitempty"`
-	Data      string  `json:"data,omitempty"`
-	ReadOnly  bool    `json:"ro,omitempty"`       // made read-only once mounted (recursively for Recursive)
-	Recursive bool    `json:"rec,omitempty"`      // MS_REC for binds
-	Optional  bool    `json:"optional,omitempty"` // skipped when the source or target does not exist
-	File      bool    `json:"file,omitempty"`     // the target is a file, not a directory
-	Seal      bool    `json:"seal,omitempty"`     // made read-only only after the stage filled it
-	Follow    bool    `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
-	Writable  bool    `json:"rw,omitempty"`       // made writable once mounted (a bind below a read-only mount)
-	Slave     bool    `json:"slave,omitempty"`    // stays only a slave of its source when the rest is made shared
+	Target    string   `json:"target"`
+	Source    string   `json:"source,omitempty"`
+	SourceIn  string   `json:"source_in,omitempty"` // SourceHost, SourceImage or SourceRoot
+	FSType    string   `json:"fstype,omitempty"`    // empty for a bind mount
+	Flags     uintptr  `json:"flags,omitempty"`
+	Data      string   `json:"data,omitempty"`
+	ReadOnly  bool     `json:"ro,omitempty"`       // made read-only once mounted (recursively for Recursive)
+	Recursive bool     `json:"rec,omitempty"`      // MS_REC for binds
+	Optional  bool     `json:"optional,omitempty"` // skipped when the source or target does not exist
+	File      bool     `json:"file,omitempty"`     // the target is a file, not a directory
+	Seal      bool     `json:"seal,omitempty"`     // made read-only only after the stage filled it
+	Follow    bool     `json:"follow,omitempty"`   // a symlink as the target is followed (inside the root); else refused
+	Writable  bool     `json:"rw,omitempty"`       // made writable once mounted (a bind below a read-only mount)
+	Slave     bool     `json:"slave,omitempty"`    // stays only a slave of its source when the rest is made shared
+	HomeMap   *HomeMap `json:"home_map,omitempty"` // SourceUserHome: how the home is idmapped
 }
 
 // IsBind reports whether m is a bind mount.
@@ -120,6 +124,7 @@ func Mounts(o Options) []Mount {
 	ms = append(ms,
 		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true})
 	ms = append(ms, unixExportMounts(o)...)
+	ms = append(ms, userHomeMounts(o)...)
 	if o.Incoming != "" && o.UserNS == nil {
 		// A slave of the host's mount (the stage made every mount a
 		// slave first): what machined mounts beneath the host directory

@@ -67,6 +67,9 @@ type Options struct {
 	UnixExport string
 	// TTYs is the number of extra ttys (--ttys), named by TTYNames.
 	TTYs int
+	// BindUsers are the host users bound in (--bind-user), planned by
+	// PlanBoundUsers.
+	BindUsers []BoundUser
 }
 
 // Plan is everything the init stage does, in order. It travels from the
@@ -143,7 +146,7 @@ func NewPlan(o Options) (Plan, error) {
 		Argv:      o.Argv,
 		Env:       o.Env,
 		ListenFDs: o.ListenFDs,
-		RunHost:   NewRunHost(o.UUID, o.OSRelease, o.Credentials),
+		RunHost:   newRunHostWithUsers(o),
 		AsPid2:    o.AsPid2,
 		Devices:   DevNodes(),
 		Symlinks:  append(append(baseSymlinks(o.Volatile), localtimeLink(o)...), DevSymlinks()...),

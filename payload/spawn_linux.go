@@ -334,6 +334,17 @@ func idmappedTrees(p Plan, pid int) ([]*os.File, error) {
 			trees = append(trees, t)
 			continue
 		}
+		if m.SourceIn == SourceUserHome && m.HomeMap != nil {
+			t, err := userHomeTree(m.Source, *m.HomeMap)
+			if err != nil {
+				for _, t := range trees {
+					t.Close()
+				}
+				return nil, fmt.Errorf("--bind-user: %w", err)
+			}
+			trees = append(trees, t)
+			continue
+		}
 		if m.SourceIn != SourceIDMap {
 			continue
 		}

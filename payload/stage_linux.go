@@ -212,7 +212,7 @@ func runStage(sync *os.File) error {
 func doMount(p *Plan, m Mount) error {
 	src := m.Source
 	var srcFile *os.File
-	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree {
+	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree || m.SourceIn == SourceUserHome {
 		return attachTree(p, m)
 	}
 	if m.IsBind() {

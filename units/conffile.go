@@ -125,6 +125,11 @@ var configKeys = map[string]configKey{
 		c.DropCapabilities = append(c.DropCapabilities, caps...)
 		return err
 	}, func(c *Config) { c.DropCapabilities = nil }},
+	"BindUser": {"BindUsers", func(c *Config, v string) error {
+		u, err := ParseBindUser(v)
+		c.BindUsers = append(c.BindUsers, u)
+		return err
+	}, func(c *Config) { c.BindUsers = nil }},
 	"TTYs": {"TTYs", func(c *Config, v string) (err error) {
 		c.TTYs, err = ParseTTYs(v)
 		return err
@@ -287,6 +292,8 @@ func fieldLen(c *Config, field string) int {
 		return len(c.Capabilities)
 	case "DropCapabilities":
 		return len(c.DropCapabilities)
+	case "BindUsers":
+		return len(c.BindUsers)
 	}
 	return -1
 }

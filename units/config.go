@@ -85,4 +85,5 @@ type Config struct {
 	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string    // --drop-capability=: removed from the defaults
 	TTYs             int         // --ttys=: extra ptys with a getty each ($container_ttys)
+	BindUsers        []string    // --bind-user=: host users whose records and homes go to /run/host
 }

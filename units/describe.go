@@ -73,6 +73,9 @@ func Describe(c Config, s Sources) string {
 	for i, cp := range c.Capabilities {
 		put("Capability", "Capabilities", i, cp)
 	}
+	for i, u := range c.BindUsers {
+		put("BindUser", "BindUsers", i, u)
+	}
 	for i, cp := range c.DropCapabilities {
 		put("DropCapability", "DropCapabilities", i, cp)
 	}

@@ -92,7 +92,7 @@ var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
-	"TTYs",
+	"TTYs", "BindUsers",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -156,6 +156,8 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Quiet = flags.Quiet
 		case "TTYs":
 			c.TTYs = flags.TTYs
+		case "BindUsers":
+			c.BindUsers = flags.BindUsers
 		default:
 			panic(fmt.Sprintf("units.Merge: no Config field %q", name))
 		}

@@ -356,6 +356,7 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no", "timezone": "off",
 		"link-journal": "try-host",
 		"ttys":         "2",
+		"bind-user":    "alice",
 	}
 	for _, o := range options() {
 		if o.long == "help" || o.long == "version" {

@@ -44,6 +44,8 @@ func dispatch(args []string) int {
 			return 1
 		}
 		return payload.StageMain(fd)
+	case payload.UserNSHoldCommand:
+		return payload.UserNSHoldMain()
 	case payload.StubCommand:
 		return payload.StubMain(args[1:])
 	case "run":

@@ -76,6 +76,10 @@ func runConfig(c units.Config) int {
 
 	// From here on things are created; each is undone on the way out.
 	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	hostUsers, err := lookupBindUsers(c.BindUsers, users)
+	if err != nil {
+		return errorf("%v", err)
+	}
 	// The tunnel of `machinectl bind` only where machined may use it: not
 	// on a host without systemd (so without machined), and machined
 	// refuses a user namespace.
@@ -115,6 +119,10 @@ func runConfig(c units.Config) int {
 			return errorf("--private-users: %v", err)
 		}
 		defer userRange.Release()
+	}
+	boundUsers, err := payload.PlanBoundUsers(hostUsers, userMap(userRange))
+	if err != nil {
+		return errorf("%v", err)
 	}
 	d.Tunnel = rt.Propagate
 	journal, err := journalAction(c, d, warn)
@@ -162,6 +170,7 @@ func runConfig(c units.Config) int {
 		Incoming:       d.Tunnel,
 		UnixExport:     payload.UnixExportPath(d.Machine),
 		TTYs:           c.TTYs,
+		BindUsers:      boundUsers,
 	})
 	if err != nil {
 		return errorf("%v", err)
