@@ -32,6 +32,10 @@ type HostUser struct {
 	RealName string // the GECOS field's first part
 	Home     string
 	Shell    string
+	// HashedPassword is the user's hash from the host's shadow file, or
+	// empty: it goes to NAME.user-privileged, readable by root only, so
+	// that the user can log in inside with their password.
+	HashedPassword string
 }
 
 // BoundUser is a host user as the container sees it: its own UID and GID
@@ -98,6 +102,18 @@ type userRecord struct {
 	Service       string `json:"service"`
 }
 
+// PrivilegedSuffix names the companion file of a user record that holds
+// its privileged part; only root may read it.
+const PrivilegedSuffix = ".user-privileged"
+
+type privilegedRecord struct {
+	Privileged privileged `json:"privileged"`
+}
+
+type privileged struct {
+	HashedPassword []string `json:"hashedPassword"`
+}
+
 type groupRecord struct {
 	GroupName   string `json:"groupName"`
 	GID         uint32 `json:"gid"`
@@ -118,14 +134,31 @@ func UserDBFiles(users []BoundUser) ([]File, []Symlink) {
 			HomeDirectory: u.Home(), Shell: u.Shell, Disposition: "regular", Service: ManagerName,
 		})
 		gr, _ := json.Marshal(groupRecord{GroupName: u.Name, GID: u.GID, Disposition: "regular", Service: ManagerName})
+		uid := strconv.FormatUint(uint64(u.UID), 10)
 		files = append(files,
 			File{Name: u.Name + ".user", Data: append(ur, '\n')},
 			File{Name: u.Name + ".group", Data: append(gr, '\n')})
 		links = append(links,
-			Symlink{Path: strconv.FormatUint(uint64(u.UID), 10) + ".user", Target: u.Name + ".user"},
+			Symlink{Path: uid + ".user", Target: u.Name + ".user"},
 			Symlink{Path: strconv.FormatUint(uint64(u.GID), 10) + ".group", Target: u.Name + ".group"})
+		if u.HashedPassword != "" {
+			pr, _ := json.Marshal(privilegedRecord{Privileged: privileged{HashedPassword: []string{u.HashedPassword}}})
+			files = append(files, File{Name: u.Name + PrivilegedSuffix, Data: append(pr, '\n')})
+			links = append(links, Symlink{Path: uid + PrivilegedSuffix, Target: u.Name + PrivilegedSuffix})
+		}
 	}
 	return files, links
+}
+
+// LookupShadow returns name's password hash from shadow(5) text, or "".
+func LookupShadow(shadow []byte, name string) string {
+	for _, l := range strings.Split(string(shadow), "\n") {
+		f := strings.Split(strings.TrimRight(l, "\r"), ":")
+		if len(f) >= 2 && f[0] == name {
+			return f[1]
+		}
+	}
+	return ""
 }
 
 // LookupPasswd finds name in passwd(5) text.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +39,11 @@ func writeUserDB(dir *os.File, files []File, links []Symlink) error {
 	db := os.NewFile(uintptr(fd), UserDBDir)
 	defer db.Close()
 	for _, f := range files {
-		if err := writeFileAt(db, f.Name, f.Data, 0o644); err != nil {
+		mode := uint32(0o644)
+		if strings.HasSuffix(f.Name, PrivilegedSuffix) {
+			mode = 0o600
+		}
+		if err := writeFileAt(db, f.Name, f.Data, mode); err != nil {
 			return err
 		}
 	}

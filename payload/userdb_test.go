@@ -111,3 +111,37 @@ func TestUserDBFilesAndHomeMounts(t *testing.T) {
 		t.Errorf("home mount %+v", home)
 	}
 }
+
+func TestPrivilegedRecord(t *testing.T) {
+	shadow := []byte("root:*:19000:0:99999:7:::\nalice:$y$j9T$abc$def:19000:0:99999:7:::\n")
+	if got := LookupShadow(shadow, "alice"); got != "$y$j9T$abc$def" {
+		t.Errorf("LookupShadow(alice) = %q", got)
+	}
+	if got := LookupShadow(shadow, "bob"); got != "" {
+		t.Errorf("LookupShadow(bob) = %q", got)
+	}
+	bound, err := PlanBoundUsers([]HostUser{{Name: "alice", UID: 1000, GID: 1000, Home: "/home/alice", HashedPassword: "$y$j9T$abc$def"}}, &IDMap{Base: 1 << 20, Size: 65536})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, links := UserDBFiles(bound)
+	var priv *File
+	for i := range files {
+		if files[i].Name == "alice.user-privileged" {
+			priv = &files[i]
+		}
+		if files[i].Name == "alice.user" && strings.Contains(string(files[i].Data), "j9T") {
+			t.Error("the public user record holds the password hash")
+		}
+	}
+	if priv == nil || !strings.Contains(string(priv.Data), `"hashedPassword":["$y$j9T$abc$def"]`) {
+		t.Fatalf("no privileged record with the hash: %+v", files)
+	}
+	found := false
+	for _, l := range links {
+		found = found || l == (Symlink{Path: "60514.user-privileged", Target: "alice.user-privileged"})
+	}
+	if !found {
+		t.Errorf("no 60514.user-privileged link: %+v", links)
+	}
+}

@@ -11,7 +11,7 @@ import (
 // passwdFile is the host's user database --bind-user reads (users only
 // NSS modules know, LDAP or systemd-homed ones, are not found: sockspawn
 // has no cgo to ask them).
-var passwdFile = "/etc/passwd"
+var passwdFile, shadowFile = "/etc/passwd", "/etc/shadow"
 
 // lookupBindUsers finds the --bind-user users on the host and checks
 // that binding them can work, before anything is created: each exists,
@@ -25,6 +25,7 @@ func lookupBindUsers(names []string, users units.UserRange) ([]payload.HostUser,
 	if err != nil {
 		return nil, fmt.Errorf("--bind-user: read the host's users: %w", err)
 	}
+	shadow, _ := os.ReadFile(shadowFile) // without it, the users log in without a password only where PAM allows
 	var out []payload.HostUser
 	for _, n := range names {
 		u, ok := payload.LookupPasswd(passwd, n)
@@ -38,6 +39,7 @@ func lookupBindUsers(names []string, users units.UserRange) ([]payload.HostUser,
 		if !st.IsDir() {
 			return nil, fmt.Errorf("--bind-user=%s: home %s is not a directory", n, u.Home)
 		}
+		u.HashedPassword = payload.LookupShadow(shadow, n)
 		out = append(out, u)
 	}
 	var provisional *payload.IDMap

@@ -111,7 +111,7 @@ func options() []option {
 				return err
 			}},
 		{long: "bind-user", field: "BindUsers", arg: requiredArg, meta: "NAME", section: "Security",
-			help: "Make the host user NAME (not root) a user of the container, as systemd-nspawn does: a JSON user record and a group record in /run/host/userdb/ for nss-systemd inside (UID and GID 60514 for the first user, 60515 for the next, ...), and the user's home bound at /run/host/home/NAME through an idmapped mount, so that the user owns their files inside and what they create there is theirs on the host. Needs -U (a private user range); refused without one, and where the home's file system cannot be idmapped. May be given more than once.",
+			help: "Make the host user NAME (not root) a user of the container, as systemd-nspawn does: a JSON user record and a group record in /run/host/userdb/ for nss-systemd inside (UID and GID 60514 for the first user, 60515 for the next, ...), and the user's home bound at /run/host/home/NAME through an idmapped mount, so that the user owns their files inside and what they create there is theirs on the host. The hash of the user's host password goes to NAME.user-privileged there, readable by root only, so the user can log in inside (on an extra tty, --ttys) with it. Needs -U (a private user range); refused without one, and where the home's file system cannot be idmapped. May be given more than once.",
 			set: func(c *units.Config, v string) error {
 				u, err := units.ParseBindUser(v)
 				c.BindUsers = append(c.BindUsers, u)

@@ -81,9 +81,15 @@ func TestBindUser(t *testing.T) {
 	needSystemd(t)
 	t.Parallel()
 	name, home, uid, gid := hostTestUser(t)
-	// The volatile root has no /etc/nsswitch.conf of its own; the host's
-	// names systemd for passwd and group.
-	m, _ := bootMachine(t, "--console=passive", "-U", "--bind-user="+name, "--bind-ro=/etc/nsswitch.conf")
+	password := "pw-" + randomNonce(t)
+	if out, err := exec.Command("sh", "-c", "echo \"$0:$1\" | chpasswd", name, password).CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v: %s", err, out)
+	}
+	// The volatile root has no /etc of its own: the host's nsswitch.conf
+	// (systemd for passwd, group and shadow), and its PAM configuration
+	// for login.
+	m, _ := bootMachine(t, "--console=passive", "-U", "--bind-user="+name, "--ttys=1",
+		"--bind-ro=/etc/nsswitch.conf", "--bind-ro=/etc/pam.d", "--bind-ro=/etc/security")
 	inHome := "/run/host/home/" + name
 
 	wantOutput(t, m, name+":x:60514:60514:Bound User:"+inHome+":/bin/sh", "getent", "passwd", name)
@@ -100,6 +106,26 @@ func TestBindUser(t *testing.T) {
 	if int(st.Uid) != uid || int(st.Gid) != gid {
 		t.Errorf("the file the user wrote inside is %d:%d on the host, want the user's %d:%d", st.Uid, st.Gid, uid, gid)
 	}
+	// The user logs in on the extra tty with their host password (the
+	// hash is in NAME.user-privileged, root's alone) and finds their
+	// files.
+	if got, err := m.Enter(10*time.Second, "stat", "-c", "%a", "/run/host/userdb/"+name+".user-privileged"); err != nil || got != "600" {
+		t.Errorf("/run/host/userdb/%s.user-privileged: mode %q (%v), want 600", name, got, err)
+	}
+	l := startLogin(t, m.Name)
+	l.waitPrompt(t, "login:", 30*time.Second)
+	_, _ = l.in.Write([]byte(name + "\r"))
+	l.waitOutput(t, "Password:", 30*time.Second)
+	_, _ = l.in.Write([]byte(password + "\r"))
+	l.waitOutput(t, "$ ", 30*time.Second)
+	_, _ = l.in.Write([]byte("echo id=$(id -u) home=$PWD; cat from-host\r"))
+	l.waitOutput(t, "hello from the host", 30*time.Second)
+	if out := l.out.String(); !strings.Contains(out, "id=60514 home="+inHome) {
+		t.Errorf("the user's login shell says:\n%s\nwant id=60514 home=%s", out, inHome)
+	}
+	_, _ = l.in.Write([]byte("exit\r"))
+	l.detach(t)
+
 	// Root inside is not the user: the home stays the user's (mode 0700).
 	if _, err := m.Enter(10*time.Second, "setpriv", "--reuid=60515", "--regid=60515", "--clear-groups", "ls", inHome); err == nil {
 		t.Error("another UID of the container can list the user's home (mode 0700)")

@@ -46,9 +46,20 @@ func startLogin(t *testing.T, args ...string) *login {
 	return l
 }
 
-// waitOutput waits until the login's output contains want, pressing Enter
-// now and then (a getty reprints its prompt on an empty name).
+// waitPrompt waits until the login's output contains want, pressing
+// Enter now and then (a getty reprints its prompt on an empty name).
+func (l *login) waitPrompt(t *testing.T, want string, timeout time.Duration) {
+	t.Helper()
+	l.wait(t, want, timeout, true)
+}
+
+// waitOutput waits until the login's output contains want.
 func (l *login) waitOutput(t *testing.T, want string, timeout time.Duration) {
+	t.Helper()
+	l.wait(t, want, timeout, false)
+}
+
+func (l *login) wait(t *testing.T, want string, timeout time.Duration, nudge bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for next := time.Now(); !strings.Contains(l.out.String(), want); {
@@ -60,7 +71,7 @@ func (l *login) waitOutput(t *testing.T, want string, timeout time.Duration) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q from the tty within %v; output:\n%s\nstderr:\n%s", want, timeout, l.out.String(), l.errOut.String())
 		}
-		if time.Now().After(next) {
+		if nudge && time.Now().After(next) {
 			_, _ = l.in.Write([]byte("\r"))
 			next = time.Now().Add(2 * time.Second)
 		}
@@ -112,13 +123,13 @@ func TestLogin(t *testing.T) {
 	}
 
 	l := startLogin(t, m.Name)
-	l.waitOutput(t, m.Name+" login:", 30*time.Second)
+	l.waitPrompt(t, m.Name+" login:", 30*time.Second)
 	if !strings.Contains(l.errOut.String(), "on pts/1") {
 		t.Errorf("the first login did not go to pts/1: %q", l.errOut.String())
 	}
 	// The second tty while the first is held.
 	l2 := startLogin(t, m.Name, "2")
-	l2.waitOutput(t, m.Name+" login:", 30*time.Second)
+	l2.waitPrompt(t, m.Name+" login:", 30*time.Second)
 	if out, err := exec.Command(sockspawnBin, "login", m.Name, "pts/2").CombinedOutput(); err == nil || !strings.Contains(string(out), "in use") {
 		t.Errorf("a second login on pts/2 while one holds it: %v, %q; want an in-use error", err, out)
 	}
@@ -132,7 +143,7 @@ func TestLogin(t *testing.T) {
 	}
 	// Detached, the tty is free again.
 	l3 := startLogin(t, m.Name, "pts/1")
-	l3.waitOutput(t, "login:", 30*time.Second)
+	l3.waitPrompt(t, "login:", 30*time.Second)
 	l3.detach(t)
 
 	for _, c := range []struct {
