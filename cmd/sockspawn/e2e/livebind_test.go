@@ -143,3 +143,41 @@ func TestLiveBind(t *testing.T) {
 		t.Fatalf("the container stopped (status %d)", m.exitStatus())
 	}
 }
+
+// TestLiveBindUserNS: `sockspawn bind` works into a container with its
+// own user namespace too (where /run/host/incoming, and so machinectl
+// bind, cannot): --mkdir creates the target as the container's root,
+// the bind appears, and a second one replaces it.
+func TestLiveBindUserNS(t *testing.T) {
+	needRoot(t)
+	t.Parallel()
+	m := startMachine(t, runSpec{Notify: true, Args: append(volatileHost(), "-U", "--console=pipe", "--", "/bin/sleep", "600")})
+	leader := m.Leader()
+	tmp := t.TempDir()
+	for _, d := range []string{"one", "two"} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, d, "name"), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := sockspawnBind(m.Name, filepath.Join(tmp, "one"), "/srv/deep/live", "--mkdir"); err != nil {
+		t.Fatalf("sockspawn bind --mkdir into a -U container: %v: %s", err, out)
+	}
+	if got, err := m.Enter(10*time.Second, "stat", "-c", "%u", "/srv/deep"); err != nil || got != "0" {
+		t.Errorf("/srv/deep made by --mkdir: owner %q (%v), want 0 (the container's root)", got, err)
+	}
+	if got, err := m.Enter(10*time.Second, "cat", "/srv/deep/live/name"); err != nil || got != "one" {
+		t.Errorf("cat /srv/deep/live/name inside: %q (%v), want one", got, err)
+	}
+	if out, err := sockspawnBind(m.Name, filepath.Join(tmp, "two"), "/srv/deep/live"); err != nil {
+		t.Fatalf("second sockspawn bind: %v: %s", err, out)
+	}
+	if got, err := m.Enter(10*time.Second, "cat", "/srv/deep/live/name"); err != nil || got != "two" {
+		t.Errorf("after the second bind, cat inside: %q (%v), want two", got, err)
+	}
+	if ms := containerMounts(t, leader, "/srv/deep/live"); len(ms) != 1 {
+		t.Errorf("%d mounts on /srv/deep/live inside, want 1:\n%s", len(ms), strings.Join(ms, "\n"))
+	}
+}
