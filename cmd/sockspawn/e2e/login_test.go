@@ -25,7 +25,14 @@ type login struct {
 
 func startLogin(t *testing.T, args ...string) *login {
 	t.Helper()
-	l := &login{cmd: exec.Command(sockspawnBin, append([]string{"login"}, args...)...), done: make(chan struct{})}
+	return startLoginCmd(t, exec.Command(sockspawnBin, append([]string{"login"}, args...)...))
+}
+
+// startLoginCmd starts cmd, a `sockspawn login` (perhaps run through
+// nsenter).
+func startLoginCmd(t *testing.T, cmd *exec.Cmd) *login {
+	t.Helper()
+	l := &login{cmd: cmd, done: make(chan struct{})}
 	l.cmd.Stdout, l.cmd.Stderr = &l.out, &l.errOut
 	var err error
 	if l.in, err = l.cmd.StdinPipe(); err != nil {
