@@ -146,7 +146,7 @@ func options() []option {
 				return err
 			}},
 		{long: "ttys", field: "TTYs", arg: requiredArg, meta: "N", section: "Console",
-			help: "Give the container N more ttys (0 to 16; default 0): ptys in its devpts, named to its init in $container_ttys (pts/1, pts/2, ...; never the console's), on each of which systemd-getty-generator inside starts a getty. `sockspawn login NAME` attaches to one of them.",
+			help: "Give the container N more ttys (0 to 16; default 0): ptys in its devpts, named to its init in $container_ttys (pts/1, pts/2, ...: never the console's pts/0; from pts/0 with --console=pipe, which has none), on each of which systemd-getty-generator inside starts a getty. `sockspawn login NAME` attaches to one of them.",
 			set: func(c *units.Config, v string) (err error) {
 				c.TTYs, err = units.ParseTTYs(v)
 				return err
