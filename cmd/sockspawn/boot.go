@@ -53,6 +53,10 @@ func cmdCheck(args []string) int {
 	if _, err := decide(c, false, payload.FindInit); err != nil {
 		return errorf("%v", err)
 	}
+	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	if _, err := lookupBindUsers(c.BindUsers, users); err != nil {
+		return errorf("%v", err)
+	}
 	return 0
 }
 
