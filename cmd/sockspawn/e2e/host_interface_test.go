@@ -104,4 +104,9 @@ func TestHostContainerInterface(t *testing.T) {
 		t.Fatalf("systemctl stop %s: %s", unit, r)
 	}
 	gone("after SIGKILL, a new start and systemctl stop")
+
+	if !machinedInstalled() {
+		missing(t, "systemd-machined (apt-get install systemd-container)")
+	}
+	t.Run("bind-user-machinectl-shell", func(t *testing.T) { testHostBindUserShell(t, h) })
 }
