@@ -13,6 +13,9 @@ const (
 	SourceRoot  = "root"  // a path resolved inside the root being built
 	SourceIDMap = "idmap" // a path inside the image, idmapped by the supervisor into the container's user namespace
 	SourceTree  = "tree"  // a host path the supervisor opens (open_tree) and hands over: a stage in a user namespace may not reach it
+	// SourceUserHome is a bound user's home, which the supervisor opens
+	// and idmaps as HomeMap says (--bind-user).
+	SourceUserHome = "userhome"
 )
 
 // Mount is one step of building the container's file system tree. Target
@@ -38,7 +41,8 @@ type Mount struct {
 	// it. The kernel refuses to mount a sysfs on the root of the same
 	// sysfs (EBUSY), and the container must not find the host's file
 	// systems under its own by unmounting them.
-	Detach bool `json:"detach,omitempty"`
+	Detach  bool     `json:"detach,omitempty"`
+	HomeMap *HomeMap `json:"home_map,omitempty"` // SourceUserHome: how the home is idmapped
 }
 
 // IsBind reports whether m is a bind mount.
@@ -129,6 +133,8 @@ func Mounts(o Options) []Mount {
 	// cannot hide it; binds inside it are refused by NewPlan.
 	ms = append(ms,
 		Mount{Target: RunHostDir, Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Seal: true})
+	ms = append(ms, unixExportMounts(o)...)
+	ms = append(ms, userHomeMounts(o)...)
 	if o.Incoming != "" && o.UserNS == nil {
 		// A slave of the host's mount (the stage made every mount a
 		// slave first): what machined mounts beneath the host directory

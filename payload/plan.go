@@ -62,6 +62,14 @@ type Options struct {
 	// Incoming is the host directory bound read-only at
 	// /run/host/incoming, the tunnel of `machinectl bind`; empty for none.
 	Incoming string
+	// UnixExport is the host directory (a tmpfs, MountUnixExport) bound
+	// writable at /run/host/unix-export; empty for none.
+	UnixExport string
+	// TTYs is the number of extra ttys (--ttys), named by TTYNames.
+	TTYs int
+	// BindUsers are the host users bound in (--bind-user), planned by
+	// PlanBoundUsers.
+	BindUsers []BoundUser
 }
 
 // Plan is everything the init stage does, in order. It travels from the
@@ -85,8 +93,9 @@ type Plan struct {
 	// LateCgroupNS: the supervisor moves the stage into the container's
 	// cgroup v1 cgroups after the clone; the stage waits for that and
 	// then makes its cgroup namespace (see StageSpec.LateCgroupNS).
-	LateCgroupNS bool `json:"late_cgroupns,omitempty"`
-	UserNS       bool `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
+	LateCgroupNS bool     `json:"late_cgroupns,omitempty"`
+	UserNS       bool     `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
+	TTYs         []string `json:"ttys,omitempty"`   // extra ttys to allocate, as TTYNames names them
 
 	trees []*os.File // idmapped trees from the supervisor, one per SourceIDMap mount, in order
 }
@@ -122,6 +131,9 @@ func NewPlan(o Options) (Plan, error) {
 			return Plan{}, fmt.Errorf("bind %s:%s: %s belongs to the container manager", b.Source, b.Target, RunHostDir)
 		}
 	}
+	if o.TTYs < 0 {
+		return Plan{}, fmt.Errorf("negative number of ttys")
+	}
 	if o.ListenFDs < 0 {
 		return Plan{}, fmt.Errorf("negative number of listening fds")
 	}
@@ -134,7 +146,7 @@ func NewPlan(o Options) (Plan, error) {
 		Argv:      o.Argv,
 		Env:       o.Env,
 		ListenFDs: o.ListenFDs,
-		RunHost:   NewRunHost(o.UUID, o.OSRelease, o.Credentials),
+		RunHost:   newRunHostWithUsers(o),
 		AsPid2:    o.AsPid2,
 		Devices:   DevNodes(),
 		Symlinks:  append(append(baseSymlinks(o.Volatile), localtimeLink(o)...), DevSymlinks()...),
@@ -142,6 +154,7 @@ func NewPlan(o Options) (Plan, error) {
 		Loopback:  o.PrivateNetwork,
 		UserNS:    o.UserNS != nil,
 		DropCaps:  planCaps(o),
+		TTYs:      TTYNames(o.Console, o.TTYs),
 	}
 	return p, nil
 }

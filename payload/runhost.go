@@ -11,9 +11,11 @@ const (
 
 // RunHost is the content of the container's /run/host.
 type RunHost struct {
-	Files        []File   `json:"files"`        // regular files, read-only to the container
-	Inaccessible []string `json:"inaccessible"` // node types below inaccessible/
-	Credentials  []File   `json:"credentials"`  // files in credentials/
+	Files        []File    `json:"files"`                  // regular files, read-only to the container
+	Inaccessible []string  `json:"inaccessible"`           // node types below inaccessible/
+	Credentials  []File    `json:"credentials"`            // files in credentials/
+	UserDB       []File    `json:"userdb,omitempty"`       // files in userdb/ (--bind-user)
+	UserDBLinks  []Symlink `json:"userdb_links,omitempty"` // symlinks in userdb/, by UID and GID
 }
 
 // InaccessibleNodes are the six node types of /run/host/inaccessible/.

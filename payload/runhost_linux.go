@@ -26,6 +26,9 @@ func buildRunHost(root string, rh RunHost) (*os.File, error) {
 	if err := makeInaccessible(dir, rh.Inaccessible); err != nil {
 		return nil, err
 	}
+	if err := writeUserDB(dir, rh.UserDB, rh.UserDBLinks); err != nil {
+		return nil, err
+	}
 	if err := writeCredentials(root, rh.Credentials); err != nil {
 		return nil, err
 	}

@@ -118,10 +118,11 @@ func cloneFlags(s StageSpec) uintptr {
 // Stage is a running init stage, later the container's init.
 type Stage struct {
 	Cmd     *exec.Cmd
-	PidFD   int      // pidfd of the stage (then init), for signalling
-	Notify  *os.File // the container's /run/host/notify socket
-	Console *os.File // master of /dev/console, nil with ConsolePipe
-	Peer    *os.File // an open peer of the console, so reads never see a hangup
+	PidFD   int        // pidfd of the stage (then init), for signalling
+	Notify  *os.File   // the container's /run/host/notify socket
+	Console *os.File   // master of /dev/console, nil with ConsolePipe
+	Peer    *os.File   // an open peer of the console, so reads never see a hangup
+	TTYs    []*os.File // masters of the extra ttys (--ttys), in the order of Plan.TTYs
 	sync    *os.File
 	execed  bool
 }
@@ -238,9 +239,17 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		return nil, &StageError{Step: m.Step, Err: m.Error}
 	case m.Type == "fds" && len(files) >= 1:
 		st.Notify = files[0]
-		if len(files) >= 3 {
-			st.Console, st.Peer = files[1], files[2]
+		rest := files[1:]
+		if p.Console == ConsolePTY && len(rest) >= 2 {
+			st.Console, st.Peer = rest[0], rest[1]
+			rest = rest[2:]
 		}
+		if len(rest) != len(p.TTYs) {
+			closeAll(files)
+			st.abort()
+			return nil, fmt.Errorf("init stage handed over %d ttys, want %d", len(rest), len(p.TTYs))
+		}
+		st.TTYs = rest
 		return st, nil
 	default:
 		for _, f := range files {
@@ -321,6 +330,17 @@ func idmappedTrees(p Plan, pid int) ([]*os.File, error) {
 					t.Close()
 				}
 				return nil, err
+			}
+			trees = append(trees, t)
+			continue
+		}
+		if m.SourceIn == SourceUserHome && m.HomeMap != nil {
+			t, err := userHomeTree(m.Source, *m.HomeMap)
+			if err != nil {
+				for _, t := range trees {
+					t.Close()
+				}
+				return nil, fmt.Errorf("--bind-user: %w", err)
 			}
 			trees = append(trees, t)
 			continue

@@ -98,6 +98,10 @@ func runStage(sync *os.File) error {
 			return fail("allocate /dev/console", err)
 		}
 	}
+	ttys, err := openTTYs(p.Root, p.TTYs)
+	if err != nil {
+		return fail("allocate ttys "+ttyList(p.TTYs), err)
+	}
 	notify, err := buildRunHost(p.Root, p.RunHost)
 	if err != nil {
 		return fail("populate "+RunHostDir, err)
@@ -131,10 +135,12 @@ func runStage(sync *os.File) error {
 	if master != nil {
 		fds = append(fds, int(master.Fd()), int(peer.Fd()))
 	}
+	fds = append(fds, fileFDs(ttys)...)
 	if err := sendMsg(sync, syncMsg{Type: "fds"}, fds...); err != nil {
 		return fail("hand over notify socket and console", err)
 	}
 	notify.Close()
+	closeAll(ttys)
 	if master != nil {
 		master.Close()
 		if err := attachConsole(peer); err != nil {
@@ -211,7 +217,7 @@ func doMount(p *Plan, m Mount) error {
 	}
 	src := m.Source
 	var srcFile *os.File
-	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree {
+	if m.SourceIn == SourceIDMap || m.SourceIn == SourceTree || m.SourceIn == SourceUserHome {
 		return attachTree(p, m)
 	}
 	if m.IsBind() {
@@ -263,15 +269,22 @@ func doMount(p *Plan, m Mount) error {
 		return sealMountRec(p.Root, m.Target, m.Recursive)
 	}
 	if m.Writable {
-		f, err := openIn(p.Root, m.Target, unix.O_PATH)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
-		if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
-			return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: m.Target, Err: err}
-		}
+		return makeWritable(p.Root, m.Target)
+	}
+	return nil
+}
+
+// makeWritable makes the mount now on target writable (a bind below a
+// read-only mount, or of a source read-only elsewhere).
+func makeWritable(root, target string) error {
+	f, err := openIn(root, target, unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	attr := unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return &os.PathError{Op: "mount_setattr(clear MOUNT_ATTR_RDONLY)", Path: target, Err: err}
 	}
 	return nil
 }
@@ -493,6 +506,9 @@ func attachTree(p *Plan, m Mount) error {
 	defer target.Close()
 	if err := unix.MoveMount(int(tree.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return &os.PathError{Op: "move_mount", Path: m.Target, Err: err}
+	}
+	if m.Writable {
+		return makeWritable(p.Root, m.Target)
 	}
 	if m.ReadOnly {
 		return sealMountRec(p.Root, m.Target, m.Recursive)

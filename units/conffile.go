@@ -133,6 +133,15 @@ var configKeys = map[string]configKey{
 		c.IdleActionSec, err = ParseIdleActionSec(v)
 		return err
 	}, func(c *Config) { c.IdleActionSec = 0 }},
+	"BindUser": {"BindUsers", func(c *Config, v string) error {
+		u, err := ParseBindUser(v)
+		c.BindUsers = append(c.BindUsers, u)
+		return err
+	}, func(c *Config) { c.BindUsers = nil }},
+	"TTYs": {"TTYs", func(c *Config, v string) (err error) {
+		c.TTYs, err = ParseTTYs(v)
+		return err
+	}, func(c *Config) { c.TTYs = 0 }},
 	"Parameters": {"Args", func(c *Config, v string) error {
 		args, err := SplitParameters(v)
 		c.Args = append(c.Args, args...)
@@ -293,6 +302,8 @@ func fieldLen(c *Config, field string) int {
 		return len(c.Capabilities)
 	case "DropCapabilities":
 		return len(c.DropCapabilities)
+	case "BindUsers":
+		return len(c.BindUsers)
 	}
 	return -1
 }

@@ -89,4 +89,6 @@ type Config struct {
 
 	IdleAction    string        // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
 	IdleActionSec time.Duration // --idle-action-sec=: zero means DefaultIdleActionSec
+	TTYs          int           // --ttys=: extra ptys with a getty each ($container_ttys)
+	BindUsers     []string      // --bind-user=: host users whose records and homes go to /run/host
 }

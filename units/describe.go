@@ -45,6 +45,7 @@ func Describe(c Config, s Sources) string {
 	single("PrivateUsers", "PrivateUsers", c.PrivateUsers, c.PrivateUsers == "")
 	single("IdleAction", "IdleAction", c.IdleAction, c.IdleAction == "")
 	single("IdleActionSec", "IdleActionSec", FormatTimespan(c.IdleActionSec), c.IdleActionSec == 0)
+	single("TTYs", "TTYs", FormatTTYs(c.TTYs), c.TTYs == 0)
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}
@@ -73,6 +74,9 @@ func Describe(c Config, s Sources) string {
 	}
 	for i, cp := range c.Capabilities {
 		put("Capability", "Capabilities", i, cp)
+	}
+	for i, u := range c.BindUsers {
+		put("BindUser", "BindUsers", i, u)
 	}
 	for i, cp := range c.DropCapabilities {
 		put("DropCapability", "DropCapabilities", i, cp)

@@ -93,6 +93,7 @@ var FieldNames = []string{
 	"Binds", "Environment", "Credentials", "UUID", "Console",
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
 	"IdleAction", "IdleActionSec",
+	"TTYs", "BindUsers",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -158,6 +159,10 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Args = flags.Args
 		case "Quiet":
 			c.Quiet = flags.Quiet
+		case "TTYs":
+			c.TTYs = flags.TTYs
+		case "BindUsers":
+			c.BindUsers = flags.BindUsers
 		default:
 			panic(fmt.Sprintf("units.Merge: no Config field %q", name))
 		}

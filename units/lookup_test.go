@@ -139,6 +139,7 @@ func TestMergeEveryField(t *testing.T) {
 		Binds: []Bind{{"/a", "/a", false, true}}, Environment: []string{"A=1"},
 		Credentials: []Credential{{ID: "x", Path: "/x"}}, UUID: "u", Console: ConsolePipe,
 		NotifyReady: &yes, Listen: []string{"80"}, Args: []string{"x"}, Quiet: true,
+		TTYs: 2, BindUsers: []string{"alice"},
 	}
 	set := map[string]bool{}
 	for _, f := range FieldNames {

@@ -49,6 +49,10 @@ func cmdCheck(args []string) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	if _, err := lookupBindUsers(c.BindUsers, users); err != nil {
+		return errorf("%v", err)
+	}
 	conf, _ := units.FindConfig(c.Machine, units.SearchPath) // Load found it already
 	fmt.Print(checkReport(c, d, conf))
 	return 0

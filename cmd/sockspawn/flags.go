@@ -110,6 +110,13 @@ func options() []option {
 				_, err := units.ParsePrivateUsers(v)
 				return err
 			}},
+		{long: "bind-user", field: "BindUsers", arg: requiredArg, meta: "NAME", section: "Security",
+			help: "Make the host user NAME (not root) a user of the container, as systemd-nspawn does: a JSON user record and a group record in /run/host/userdb/ for nss-systemd inside (UID and GID 60514 for the first user, 60515 for the next, ...), and the user's home bound at /run/host/home/NAME through an idmapped mount, so that the user owns their files inside and what they create there is theirs on the host. The hash of the user's host password goes to NAME.user-privileged there, readable by root only, so the user can log in inside (on an extra tty, --ttys) with it. Needs -U (a private user range); refused without one, and where the home's file system cannot be idmapped. May be given more than once.",
+			set: func(c *units.Config, v string) error {
+				u, err := units.ParseBindUser(v)
+				c.BindUsers = append(c.BindUsers, u)
+				return err
+			}},
 		{long: "capability", field: "Capabilities", arg: requiredArg, meta: "CAPS", section: "Security",
 			help: "Keep these capabilities (comma-separated, e.g. CAP_NET_ADMIN,SYS_TIME, or \"all\") in the container's bounding set, which by default lacks the audit capabilities (the Container Interface forbids passing them), CAP_NET_ADMIN without a private network, and those that change host-wide state: CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_SYSLOG, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND, CAP_SYS_PACCT, CAP_PERFMON, CAP_BPF, and CAP_IPC_LOCK (which lifts the limit on locked memory; mlock still works within RLIMIT_MEMLOCK, as under systemd-nspawn). The system call filter still refuses what the others would allow.",
 			set: func(c *units.Config, v string) error {
@@ -136,6 +143,12 @@ func options() []option {
 			set: func(c *units.Config, v string) error {
 				cr, err := units.ParseLoadCredential(v)
 				c.Credentials = append(c.Credentials, cr)
+				return err
+			}},
+		{long: "ttys", field: "TTYs", arg: requiredArg, meta: "N", section: "Console",
+			help: "Give the container N more ttys (0 to 16; default 0): ptys in its devpts, named to its init in $container_ttys (pts/1, pts/2, ...: never the console's pts/0; from pts/0 with --console=pipe, which has none), on each of which systemd-getty-generator inside starts a getty. `sockspawn login NAME` attaches to one of them.",
+			set: func(c *units.Config, v string) (err error) {
+				c.TTYs, err = units.ParseTTYs(v)
 				return err
 			}},
 		{long: "console", field: "Console", arg: requiredArg, meta: "MODE", section: "Console",

@@ -355,6 +355,8 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"set-credential": "a:b", "load-credential": "c:/d", "console": "pipe", "listen": "8080",
 		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no", "timezone": "off",
 		"link-journal": "try-host", "idle-action": "freeze", "idle-action-sec": "5min",
+		"ttys":      "2",
+		"bind-user": "alice",
 	}
 	for _, o := range options() {
 		if o.long == "help" || o.long == "version" {

@@ -15,8 +15,9 @@ sockspawn boot NAME [OPTIONS]
 sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--force]
 sockspawn cat NAME
 sockspawn check NAME
-sockspawn freeze NAME
-sockspawn thaw NAME`
+sockspawn freeze|thaw NAME
+sockspawn login NAME [TTY]
+sockspawn bind NAME SRC [DST] [--read-only] [--mkdir]`
 
 const description = `sockspawn runs an OS container, usually with systemd inside, as an ordinary systemd service. It follows systemd's Container Interface: the container gets private mount, PID, UTS, IPC and cgroup namespaces, read-only /sys and /proc/sys, a private /dev with a pty as /dev/console, /run/host with the host's os-release, a notify socket and credentials, and the environment variables systemd expects of a container manager.
 
@@ -30,6 +31,8 @@ var commands = [][2]string{
 	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
 	{"freeze NAME", "Freeze the running machine NAME now, as its idle action would (its configuration needs an IdleAction= and cgroup2): its next connection thaws it. A machine with a connection open or queued, or with /run/host/busy held inside, is not frozen; the command then fails and says so."},
 	{"thaw NAME", "Thaw the frozen machine NAME now. Its idle period starts again."},
+	{"bind NAME SRC [DST] [--read-only] [--mkdir]", "Bind-mount the host path SRC (with what is mounted below it) at DST (default: the same path) inside the running machine NAME, with the new mount API (open_tree, then move_mount in the container's mount namespace): nothing is mounted on the host, nothing passes through /run/host/incoming, and sockspawn never runs inside the container. DST is resolved inside the container, its symbolic links followed there and never on the host; it may not be the root, /proc, /sys, /dev or anything in /run/host. --read-only makes the bind read-only (recursively); --mkdir creates DST if it is missing. A second bind to the same DST replaces the first. Works with -U too (host files then show as nobody, as with --bind)."},
+	{"login NAME [TTY]", "Attach this terminal to one of the extra ttys of the running machine NAME (--ttys=N), where systemd inside runs a getty: TTY is its number or name (2 or pts/2), by default the first one no other login holds. Ctrl-] pressed three times within a second detaches; the container goes on running."},
 }
 
 var environment = [][2]string{

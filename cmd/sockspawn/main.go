@@ -44,6 +44,8 @@ func dispatch(args []string) int {
 			return 1
 		}
 		return payload.StageMain(fd)
+	case payload.UserNSHoldCommand:
+		return payload.UserNSHoldMain()
 	case payload.StubCommand:
 		return payload.StubMain(args[1:])
 	case "run":
@@ -60,6 +62,10 @@ func dispatch(args []string) int {
 		return cmdCheck(args[1:])
 	case "freeze", "thaw":
 		return cmdFreeze(args[1:], args[0] == "freeze")
+	case "login":
+		return cmdLogin(args[1:])
+	case "bind":
+		return cmdBind(args[1:])
 	case "help", "-h", "--help":
 		writeHelp(os.Stdout)
 		return 0
@@ -73,7 +79,7 @@ func dispatch(args []string) int {
 		writeFlagTable(os.Stdout)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat; see sockspawn --help)\n", args[0])
+	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat, check, login, bind; see sockspawn --help)\n", args[0])
 	return 1
 }
 

@@ -88,9 +88,13 @@ func runConfig(c units.Config, src units.Sources) int {
 	if err != nil {
 		return errorf("%v", err)
 	}
+	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
+	hostUsers, err := lookupBindUsers(c.BindUsers, users)
+	if err != nil {
+		return errorf("%v", err)
+	}
 
 	// From here on things are created; each is undone on the way out.
-	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
 	// The tunnel of `machinectl bind` only where machined may use it: not
 	// on a host without systemd (so without machined), and machined
 	// refuses a user namespace.
@@ -121,6 +125,10 @@ func runConfig(c units.Config, src units.Sources) int {
 			warn(err.Error())
 		}
 	}
+	boundUsers, err := payload.PlanBoundUsers(hostUsers, userMap(userRange))
+	if err != nil {
+		return errorf("%v", err)
+	}
 	d.Tunnel = rt.Propagate
 	consoleMode := payload.ConsolePTY
 	if d.Console == units.ConsolePipe {
@@ -136,6 +144,7 @@ func runConfig(c units.Config, src units.Sources) int {
 		Term:        term,
 		Credentials: len(creds) > 0,
 		Listen:      activation.ListenEnv(len(sockets.files), sockets.names),
+		TTYs:        payload.TTYNames(consoleMode, c.TTYs),
 		User:        c.Environment,
 	})
 	plan, err := payload.NewPlan(payload.Options{
@@ -160,6 +169,9 @@ func runConfig(c units.Config, src units.Sources) int {
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
 		Incoming:       d.Tunnel,
+		UnixExport:     payload.UnixExportPath(d.Machine),
+		TTYs:           c.TTYs,
+		BindUsers:      boundUsers,
 	})
 	if err != nil {
 		return errorf("%v", err)
@@ -231,6 +243,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		}
 	}
 	defer closeCopy()
+	removeExport, err := mountUnixExport(d.Machine, userRange, warn)
+	if err != nil {
+		return errorf("%s: %v", d.Machine, err), false, false
+	}
+	defer removeExport()
 	prep := prepareCgroups(d.Machine, c.Binds, userRange, warn)
 	releaseCgroups, waitCgroups := inBackground(func() { prep.release(warn) })
 	defer waitCgroups()
@@ -283,6 +300,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		sockets.close()
 	}
 	status, stopped := supervise(st, d, c, stop, func() {
+		removeExport() // before the lock goes with atExit: a next start makes its own
 		releaseCgroups()
 		atExit()
 	}, idle)

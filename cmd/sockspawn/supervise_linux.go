@@ -74,6 +74,13 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 			_ = activation.UnregisterMachine(d.Machine)
 		}
 	}
+	ctl, err := serveControl(st, d)
+	if err != nil {
+		kill()
+		_ = st.Cmd.Wait()
+		unregister()
+		return errorf("%s: %v", d.Machine, err), false
+	}
 	notifyHost(fmt.Sprintf("X_SOCKSPAWN_LEADER_PID=%d", pid))
 	if !d.NotifyReady {
 		notifyHost("READY=1\nSTATUS=Container running.")
@@ -119,6 +126,10 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 	}
 	status, stopped = superviseLoop(st, d, c, &sd, &armed, early, sigs, waited, con, relay, warmer, idle)
 	warmer.Close() // before gone moves the supervisor out of its cgroup
+	ctl.Close()    // before gone: the machine's lock goes with it
+	for _, m := range st.TTYs {
+		m.Close()
+	}
 	unregister()
 	gone()
 	waiter.Stop()

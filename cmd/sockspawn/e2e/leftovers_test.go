@@ -62,12 +62,15 @@ func mountinfo(t *testing.T) []string {
 func checkLeftovers(t *testing.T, name string, leader int, pidNS string) {
 	t.Helper()
 	for _, l := range mountinfo(t) {
-		if (name != "" && strings.Contains(l, name)) || strings.Contains(l, "/run/sockspawn") {
+		// Other machines' unix-export directories are theirs (named
+		// for them); anything else sockspawn mounts on the host is not.
+		ours := strings.Contains(l, "/run/sockspawn") && !strings.Contains(l, " "+runtimeUnixExport+"/")
+		if (name != "" && strings.Contains(l, name)) || ours {
 			t.Errorf("leftover mount on the host: %s", l)
 		}
 	}
 	if name != "" {
-		for _, p := range []string{filepath.Join(runtimeMachines, name), filepath.Join(runtimeTunnels, name)} {
+		for _, p := range []string{filepath.Join(runtimeMachines, name), filepath.Join(runtimeTunnels, name), filepath.Join(runtimeUnixExport, name), filepath.Join(runtimeControl, name)} {
 			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("leftover runtime directory %s (lstat: %v)", p, err)
 			}
@@ -140,5 +143,8 @@ func removeLeftovers(t *testing.T, name string) {
 	}
 	_ = os.Remove(filepath.Join(runtimeMachines, name))
 	_ = os.Remove(filepath.Join(runtimeTunnels, name))
+	_ = unix.Unmount(filepath.Join(runtimeUnixExport, name), unix.MNT_DETACH)
+	_ = os.Remove(filepath.Join(runtimeUnixExport, name))
+	_ = os.Remove(filepath.Join(runtimeControl, name))
 	t.Logf("removed what the killed sockspawn left of %s", name)
 }
