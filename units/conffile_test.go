@@ -220,5 +220,8 @@ func normalize(c Config) Config {
 	if len(c.Args) == 0 {
 		c.Args = nil
 	}
+	if len(c.Ports) == 0 {
+		c.Ports = nil
+	}
 	return c
 }

@@ -84,4 +84,10 @@ type Config struct {
 	PrivateUsers     string      // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
 	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string    // --drop-capability=: removed from the defaults
+
+	NetworkBridge        string // --network-bridge=: the veth's host side joins this bridge
+	NetworkZone          string // --network-zone=: ... the bridge vz-ZONE, made on demand
+	NetworkNamespacePath string // --network-namespace-path=: join this network namespace
+	Ports                []Port // --port=: host ports forwarded to the container
+	Settings             string // --settings=: how a .nspawn file is used ("", yes, no, trusted)
 }

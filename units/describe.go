@@ -43,6 +43,10 @@ func Describe(c Config, s Sources) string {
 	single("Console", "Console", string(c.Console), c.Console == "")
 	single("UUID", "UUID", c.UUID, c.UUID == "")
 	single("PrivateUsers", "PrivateUsers", c.PrivateUsers, c.PrivateUsers == "")
+	single("NetworkBridge", "NetworkBridge", c.NetworkBridge, c.NetworkBridge == "")
+	single("NetworkZone", "NetworkZone", c.NetworkZone, c.NetworkZone == "")
+	single("NetworkNamespacePath", "NetworkNamespacePath", c.NetworkNamespacePath, c.NetworkNamespacePath == "")
+	single("Settings", "Settings", c.Settings, c.Settings == "")
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}
@@ -68,6 +72,9 @@ func Describe(c Config, s Sources) string {
 	}
 	for i, l := range c.Listen {
 		put("Listen", "Listen", i, l)
+	}
+	for i, p := range c.Ports {
+		put("Port", "Ports", i, FormatPort(p))
 	}
 	for i, cp := range c.Capabilities {
 		put("Capability", "Capabilities", i, cp)

@@ -92,6 +92,7 @@ var FieldNames = []string{
 	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
 	"Binds", "Environment", "Credentials", "UUID", "Console",
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
+	"NetworkBridge", "NetworkZone", "NetworkNamespacePath", "Ports", "Settings",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -149,6 +150,16 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.Capabilities = flags.Capabilities
 		case "DropCapabilities":
 			c.DropCapabilities = flags.DropCapabilities
+		case "NetworkBridge":
+			c.NetworkBridge = flags.NetworkBridge
+		case "NetworkZone":
+			c.NetworkZone = flags.NetworkZone
+		case "NetworkNamespacePath":
+			c.NetworkNamespacePath = flags.NetworkNamespacePath
+		case "Ports":
+			c.Ports = flags.Ports
+		case "Settings":
+			c.Settings = flags.Settings
 		case "Args":
 			c.Args = flags.Args
 		case "Quiet":

@@ -34,6 +34,9 @@ func cmdCat(args []string) int {
 		return code
 	}
 	fmt.Print(units.Describe(c, src))
+	for _, n := range lastNotices {
+		fmt.Printf("# %s\n", n)
+	}
 	return 0
 }
 
@@ -76,21 +79,30 @@ func machineCommand(cmd string, args []string) (c units.Config, src units.Source
 	if err != nil {
 		return c, nil, errorf("%v", err), false
 	}
+	if cmd != "cat" && !c.Quiet {
+		for _, n := range lastNotices {
+			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", n)
+		}
+	}
 	return c, src, 0, true
 }
 
-// loadMachine reads machine name's configuration and applies the command
-// line over it.
+// lastNotices are the notices of the last loadMachine: the settings of an
+// untrusted .nspawn file it ignored.
+var lastNotices []string
+
+// loadMachine reads machine name's configuration (its .nspawn file, then
+// NAME.conf) and applies the command line over it.
 func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error) {
 	if pa.Set["Machine"] && pa.Config.Machine != name {
 		return units.Config{}, nil, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
 	}
-	file, src, err := units.Load(name, units.SearchPath)
+	l, err := units.LoadMachine(name, units.Lookup{SearchPath: units.SearchPath, NspawnPath: units.NspawnSearchPath, Flags: pa.Config, Set: pa.Set})
 	if err != nil {
 		return units.Config{}, nil, err
 	}
-	c := units.Merge(file, pa.Config, pa.Set)
-	src = units.MergeSources(src, pa.Config, pa.Set)
+	c, src := l.Config, l.Sources
+	lastNotices = l.Notices
 	if c.Directory == units.DefaultDirectory(name) {
 		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
 			return c, src, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+

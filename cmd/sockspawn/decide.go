@@ -48,6 +48,12 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		}
 		return d, err
 	}
+	if err := units.CheckNetwork(c); err != nil {
+		return d, err
+	}
+	if err := notYet(c); err != nil {
+		return d, err
+	}
 	d.Hostname = c.Hostname
 	if d.Hostname == "" {
 		d.Hostname = d.Machine
@@ -83,4 +89,20 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		d.Argv = []string{"/bin/sh"}
 	}
 	return d, nil
+}
+
+// notYet refuses the options whose host side is not built yet, rather
+// than ignore them.
+func notYet(c units.Config) error {
+	switch {
+	case len(c.Ports) > 0:
+		return fmt.Errorf("--port / Port= is not implemented yet")
+	case c.NetworkBridge != "":
+		return fmt.Errorf("--network-bridge / Bridge= is not implemented yet")
+	case c.NetworkZone != "":
+		return fmt.Errorf("--network-zone / Zone= is not implemented yet")
+	case c.NetworkNamespacePath != "":
+		return fmt.Errorf("--network-namespace-path is not implemented yet")
+	}
+	return nil
 }

@@ -354,7 +354,8 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"volatile": "state", "setenv": "A=1", "notify-ready": "yes", "bind": "/a", "bind-ro": "/b",
 		"set-credential": "a:b", "load-credential": "c:/d", "console": "pipe", "listen": "8080",
 		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no", "timezone": "off",
-		"link-journal": "try-host",
+		"link-journal": "try-host", "network-bridge": "br0", "network-zone": "web", "network-namespace-path": "/run/netns/x",
+		"port": "udp:53:5353", "settings": "trusted",
 	}
 	for _, o := range options() {
 		if o.long == "help" || o.long == "version" {
