@@ -26,6 +26,12 @@ type StageSpec struct {
 	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
 	UserNS    *IDMap  // a user namespace with this mapping, or nil
 	Veth      string  // machine name: give it a veth pair (needs CLONE_NEWNET in ExtraFlag)
+	// VethBridge, with Veth, attaches the host's side to this bridge
+	// (which names it vb-NAME, not ve-NAME).
+	VethBridge string
+	// Forward, with Veth, forwards host ports to the container before
+	// its payload runs (Pid is filled in); Stage.Forwarder keeps it.
+	Forward *ForwardSpec
 	// AfterClone, with LateCgroupNS, is called with the stage's pid once
 	// it runs: it moves the stage into the container's cgroup v1 cgroups.
 	//
@@ -124,6 +130,9 @@ type Stage struct {
 	Peer    *os.File // an open peer of the console, so reads never see a hangup
 	sync    *os.File
 	execed  bool
+	// Forwarder follows the container's addresses for its forwarded
+	// ports (StageSpec.Forward); the supervisor stops it.
+	Forwarder *Forwarder
 }
 
 // Execed reports whether the payload was executed (WaitExec returned nil).
@@ -190,7 +199,16 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	if spec.Veth != "" {
 		// The stage waits for its plan, so host0 is there before the
 		// payload starts.
-		if _, err := SetupVeth(spec.Veth, cmd.Process.Pid); err != nil {
+		if _, err := SetupVeth(spec.Veth, spec.VethBridge, cmd.Process.Pid); err != nil {
+			<-moved
+			st.abort()
+			return nil, err
+		}
+	}
+	if spec.Veth != "" && spec.Forward != nil {
+		fs := *spec.Forward
+		fs.Pid = cmd.Process.Pid
+		if st.Forwarder, err = StartForwarding(fs); err != nil {
 			<-moved
 			st.abort()
 			return nil, err
@@ -293,6 +311,9 @@ func (s *Stage) Signal(sig syscall.Signal) error {
 
 // abort kills a stage that failed and reaps it.
 func (s *Stage) abort() {
+	if s.Forwarder != nil {
+		_ = s.Forwarder.Stop()
+	}
 	_ = s.Signal(syscall.SIGKILL)
 	_ = s.Cmd.Wait()
 	s.sync.Close()

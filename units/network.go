@@ -106,7 +106,7 @@ func ParseNetnsPath(s string) (string, error) {
 // bridge and a zone exclude each other, and a namespace path excludes the
 // rest. It also refuses a host port given twice.
 func CheckNetwork(c Config) error {
-	veth := c.NetworkVeth || c.NetworkBridge != "" || c.NetworkZone != ""
+	veth := c.HasVeth()
 	switch {
 	case c.NetworkBridge != "" && c.NetworkZone != "":
 		return fmt.Errorf("--network-bridge and --network-zone cannot be combined")
@@ -124,4 +124,23 @@ func CheckNetwork(c Config) error {
 		seen[k] = true
 	}
 	return nil
+}
+
+// HasVeth is true when the machine gets a veth pair: --network-veth, or
+// a bridge or zone, which imply it.
+func (c Config) HasVeth() bool {
+	return c.NetworkVeth || c.NetworkBridge != "" || c.NetworkZone != ""
+}
+
+// OwnNetwork is true when the machine gets a network namespace of its
+// own.
+func (c Config) OwnNetwork() bool { return c.PrivateNetwork || c.HasVeth() }
+
+// VethBridge is the bridge the host's side of the veth joins: the
+// --network-bridge, or the zone's, or "".
+func (c Config) VethBridge() string {
+	if c.NetworkZone != "" {
+		return ZoneBridge(c.NetworkZone)
+	}
+	return c.NetworkBridge
 }

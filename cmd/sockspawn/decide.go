@@ -95,12 +95,6 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 // than ignore them.
 func notYet(c units.Config) error {
 	switch {
-	case len(c.Ports) > 0:
-		return fmt.Errorf("--port / Port= is not implemented yet")
-	case c.NetworkBridge != "":
-		return fmt.Errorf("--network-bridge / Bridge= is not implemented yet")
-	case c.NetworkZone != "":
-		return fmt.Errorf("--network-zone / Zone= is not implemented yet")
 	case c.NetworkNamespacePath != "":
 		return fmt.Errorf("--network-namespace-path is not implemented yet")
 	}

@@ -71,6 +71,16 @@ func runConfig(c units.Config) int {
 		return errorf("%v", err)
 	}
 	defer sockets.close()
+	if c.NetworkBridge != "" {
+		if err := payload.CheckBridge(c.NetworkBridge); err != nil {
+			return errorf("%v", err)
+		}
+	}
+	ports, err := payload.ReservePorts(payloadPorts(c.Ports))
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer ports.Release()
 	osRelease := hostOSRelease()
 	trace("gathered credentials, sockets, os-release")
 
@@ -154,7 +164,7 @@ func runConfig(c units.Config) int {
 		Timezone:       hostTimezone(),
 		TimezoneMode:   c.Timezone,
 		UserNS:         userMap(userRange),
-		PrivateNetwork: c.PrivateNetwork || c.NetworkVeth,
+		PrivateNetwork: c.OwnNetwork(),
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
@@ -240,11 +250,30 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	}
 	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: -1, Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy, MoveInto: prep.move,
 		ForkOn: activation.RunOnMainThread}
-	if c.PrivateNetwork || c.NetworkVeth {
+	if c.OwnNetwork() {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
-	if c.NetworkVeth {
-		spec.Veth = d.Machine
+	if c.HasVeth() {
+		spec.Veth, spec.VethBridge = d.Machine, c.VethBridge()
+		if len(c.Ports) > 0 {
+			spec.Forward = &payload.ForwardSpec{Machine: d.Machine, Ports: payloadPorts(c.Ports), Warn: warn}
+			switch {
+			case c.NetworkZone != "":
+				spec.Forward.HostLink = c.VethBridge()
+			case c.NetworkBridge == "":
+				spec.Forward.HostLink = payload.HostLink(d.Machine)
+			}
+		}
+	}
+	if c.NetworkZone != "" {
+		if _, err := payload.EnsureZone(c.VethBridge()); err != nil {
+			return errorf("%v", err), false, false
+		}
+		defer func() {
+			if err := payload.ReleaseZone(c.VethBridge()); err != nil {
+				warn(err.Error())
+			}
+		}()
 	}
 	if cloneLate() {
 		spec.LateCgroupNS = true
@@ -270,8 +299,13 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		releaseCgroups()
 		atExit()
 	})
-	if c.NetworkVeth {
-		if err := payload.RemoveVeth(d.Machine); err != nil {
+	if st.Forwarder != nil {
+		if err := st.Forwarder.Stop(); err != nil {
+			warn(err.Error())
+		}
+	}
+	if c.HasVeth() {
+		if err := payload.RemoveVeth(d.Machine, c.VethBridge()); err != nil {
 			warn(err.Error())
 		}
 	}
@@ -324,6 +358,15 @@ func userMap(r *payload.UserRange) *payload.IDMap {
 type sealedCopy struct {
 	file *os.File
 	err  error
+}
+
+// payloadPorts converts the user's ports to the payload's plain form.
+func payloadPorts(ps []units.Port) []payload.PortForward {
+	out := make([]payload.PortForward, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, payload.PortForward{Proto: p.Proto, Host: p.Host, Container: p.Container})
+	}
+	return out
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.
