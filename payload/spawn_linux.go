@@ -29,6 +29,9 @@ type StageSpec struct {
 	// VethBridge, with Veth, attaches the host's side to this bridge
 	// (which names it vb-NAME, not ve-NAME).
 	VethBridge string
+	// NetNS, if set, is the network namespace the stage starts in
+	// (--network-namespace-path); ExtraFlag must not hold CLONE_NEWNET.
+	NetNS *os.File
 	// Forward, with Veth, forwards host ports to the container before
 	// its payload runs (Pid is filled in); Stage.Forwarder keeps it.
 	Forward *ForwardSpec
@@ -61,11 +64,15 @@ type StageSpec struct {
 
 // startStage starts cmd, on spec.ForkOn's thread if set.
 func startStage(spec StageSpec, cmd *exec.Cmd) error {
+	start := cmd.Start
+	if spec.NetNS != nil {
+		start = inNetNS(spec.NetNS, start)
+	}
 	if spec.ForkOn == nil {
-		return cmd.Start()
+		return start()
 	}
 	var err error
-	spec.ForkOn(func() { err = cmd.Start() })
+	spec.ForkOn(func() { err = start() })
 	return err
 }
 

@@ -51,9 +51,6 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 	if err := units.CheckNetwork(c); err != nil {
 		return d, err
 	}
-	if err := notYet(c); err != nil {
-		return d, err
-	}
 	d.Hostname = c.Hostname
 	if d.Hostname == "" {
 		d.Hostname = d.Machine
@@ -89,14 +86,4 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		d.Argv = []string{"/bin/sh"}
 	}
 	return d, nil
-}
-
-// notYet refuses the options whose host side is not built yet, rather
-// than ignore them.
-func notYet(c units.Config) error {
-	switch {
-	case c.NetworkNamespacePath != "":
-		return fmt.Errorf("--network-namespace-path is not implemented yet")
-	}
-	return nil
 }

@@ -76,6 +76,13 @@ func runConfig(c units.Config) int {
 			return errorf("%v", err)
 		}
 	}
+	var netns *os.File
+	if c.NetworkNamespacePath != "" {
+		if netns, err = payload.OpenNetNS(c.NetworkNamespacePath); err != nil {
+			return errorf("%v", err)
+		}
+		defer netns.Close()
+	}
 	ports, err := payload.ReservePorts(payloadPorts(c.Ports))
 	if err != nil {
 		return errorf("%v", err)
@@ -164,7 +171,7 @@ func runConfig(c units.Config) int {
 		Timezone:       hostTimezone(),
 		TimezoneMode:   c.Timezone,
 		UserNS:         userMap(userRange),
-		PrivateNetwork: c.OwnNetwork(),
+		PrivateNetwork: c.OwnNetwork() || netns != nil && !users.Enabled, // -U: the namespace is not its user namespace's
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
@@ -204,7 +211,7 @@ func runConfig(c units.Config) int {
 		if sockets.own {
 			atExit = func() {}
 		}
-		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit)
+		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit, netns)
 		ran = ran || execed
 		if !again {
 			return status
@@ -226,7 +233,7 @@ func runConfig(c units.Config) int {
 // the supervisor winds down (they are independent, and each has to wait
 // for the kernel); it returns when the cgroups are gone. warn must be safe
 // for concurrent use.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func()) (status int, again, execed bool) {
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func(), netns *os.File) (status int, again, execed bool) {
 	closeCopy := func() {
 		if exeCopy != nil {
 			exeCopy.Close()
@@ -253,6 +260,7 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if c.OwnNetwork() {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
+	spec.NetNS = netns
 	if c.HasVeth() {
 		spec.Veth, spec.VethBridge = d.Machine, c.VethBridge()
 		if len(c.Ports) > 0 {
