@@ -1,0 +1,183 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/sockspawn/sockspawn/payload"
+)
+
+// hostNspawnFile is a settings file as an administrator writes it for
+// systemd-nspawn@web.service: what TestHostNspawnFile boots unchanged.
+const hostNspawnFile = `# /etc/systemd/nspawn/web.nspawn, written for systemd-nspawn@web.service
+[Exec]
+Boot=yes
+Parameters=systemd.firstboot=off
+Environment=GREETING=hello "MOTTO=moved without rewriting"
+
+[Files]
+Volatile=yes
+Bind=/srv/web-data:/data
+BindReadOnly=/srv/web-static:/static
+
+[Network]
+VirtualEthernet=yes
+Port=tcp:8080:80
+`
+
+// TestHostNspawnFile: a machine described only by a .nspawn file written
+// for systemd-nspawn@.service (and its image in /var/lib/machines) runs
+// unchanged under container@NAME.service. Each setting is checked from
+// inside; a page served inside is fetched through the forwarded port from
+// the host's loopback and from another network namespace; after stop no
+// nftables rule and no veth is left. The nspawn host has a private
+// network, so none of this touches this machine's network.
+func TestHostNspawnFile(t *testing.T) {
+	needSystemd(t)
+	t.Parallel()
+	h := startNspawnHostWith(t, "--private-network")
+	const name = "web"
+	unit := "container@" + name + ".service"
+	hostStopUnits(t, h, unit, "container@"+name+".socket")
+
+	// The image: /var/lib/machines/web with the host's /usr, which is all
+	// that Volatile=yes uses of it.
+	h.Must(t, "mkdir", "-p", "/var/lib/machines/web/usr", "/srv/web-data", "/srv/web-static")
+	h.Must(t, "mount", "--bind", "-o", "ro", "/usr", "/var/lib/machines/web/usr")
+	t.Cleanup(func() { h.Run(t, 30*time.Second, "umount", "/var/lib/machines/web/usr") })
+	h.WriteFile(t, "/srv/web-static/index", "static page\n")
+	h.WriteFile(t, "/etc/systemd/nspawn/web.nspawn", hostNspawnFile)
+	serve, err := os.ReadFile(helperBinary(t, "portserve", "github.com/sockspawn/sockspawn/cmd/sockspawn/e2e/testdata/portserve") + "/portserve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.WriteFile(t, "/srv/web-data/portserve", string(serve))
+	h.Must(t, "chmod", "755", "/srv/web-data/portserve")
+
+	// sockspawn cat names the .nspawn file's line for each value.
+	cat := h.Must(t, "sockspawn", "cat", name)
+	for _, want := range []string{
+		"# from /etc/systemd/nspawn/web.nspawn:3\nBoot=yes\n",
+		"# from /etc/systemd/nspawn/web.nspawn:8\nVolatile=yes\n",
+		"# from /etc/systemd/nspawn/web.nspawn:9\nBind=/srv/web-data:/data\n",
+		"# from /etc/systemd/nspawn/web.nspawn:10\nBindReadOnly=/srv/web-static:/static\n",
+		"# from /etc/systemd/nspawn/web.nspawn:5\nEnvironment=MOTTO=moved without rewriting\n",
+		"# from /etc/systemd/nspawn/web.nspawn:13\nNetworkVeth=yes\n",
+		"# from /etc/systemd/nspawn/web.nspawn:14\nPort=tcp:8080:80\n",
+		"# default\nDirectory=/var/lib/machines/web\n",
+	} {
+		if !strings.Contains(cat, want) {
+			t.Errorf("sockspawn cat %s lacks %q:\n%s", name, want, cat)
+		}
+	}
+
+	if r := h.Run(t, bootTimeout, "systemctl", "start", unit); r.Status != 0 {
+		t.Fatalf("systemctl start %s: %s\njournal:\n%s", unit, r, tail(h.Journal(t, unit, ""), 30))
+	}
+	m := h.Machine(t, name) // its init is PID 1 of its own: Boot=yes
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", m.Init)); strings.TrimSpace(string(comm)) != "systemd" {
+		t.Errorf("the container's PID 1 is %q, want systemd (Boot=yes)", comm)
+	}
+	inside := func(script string) string {
+		t.Helper()
+		r := m.Enter(30*time.Second, "/bin/sh", "-c", script)
+		if r.Status != 0 {
+			t.Errorf("inside: %s: %s", script, r)
+		}
+		return strings.TrimSpace(r.Stdout)
+	}
+	env := inside("tr '\\0' '\\n' < /proc/1/environ")
+	for _, want := range []string{"GREETING=hello", "MOTTO=moved without rewriting"} {
+		if !strings.Contains("\n"+env+"\n", "\n"+want+"\n") {
+			t.Errorf("the environment of PID 1 lacks %s:\n%s", want, env)
+		}
+	}
+	if got := inside("echo written > /data/from-inside && cat /static/index"); got != "static page" {
+		t.Errorf("/static/index inside: %q", got)
+	}
+	if b, err := os.ReadFile(h.Path("/srv/web-data/from-inside")); err != nil || string(b) != "written\n" {
+		t.Errorf("a file written to /data inside is %q, %v on the host", b, err)
+	}
+	if r := m.Enter(30*time.Second, "/bin/sh", "-c", "touch /static/nope"); r.Status == 0 || !strings.Contains(r.Stderr, "Read-only file system") {
+		t.Errorf("touch /static/nope inside: %s; want Read-only file system", r)
+	}
+	if got := inside("findmnt -no FSTYPE /"); got != "tmpfs" {
+		t.Errorf("the container's root is %q, want tmpfs (Volatile=yes)", got)
+	}
+
+	// The network: addresses as systemd-networkd would give them (the
+	// nspawn host runs none), and the page behind port 80.
+	inside("ip addr add 10.99.0.2/24 dev host0 && ip -6 addr add fd99::2/64 dev host0 nodad && ip link set host0 up && " +
+		"ip route add default via 10.99.0.1 && ip -6 route add default via fd99::1 && " +
+		"systemd-run --unit=page --quiet /data/portserve 80")
+	h.Must(t, "ip", "addr", "add", "10.99.0.1/24", "dev", "ve-web")
+	h.Must(t, "ip", "-6", "addr", "add", "fd99::1/64", "dev", "ve-web", "nodad")
+	want := "hello from web port 80"
+	curl := func(ns, url string) (string, error) {
+		args := []string{"curl", "-sS", "-m", "5", "-g", url}
+		if ns != "" {
+			args = append([]string{"ip", "netns", "exec", ns}, args...)
+		}
+		r := h.Run(t, 20*time.Second, args...)
+		if r.Status != 0 {
+			return "", fmt.Errorf("%s: %s", strings.Join(args, " "), r)
+		}
+		return r.Stdout, nil
+	}
+	hostWaitUntil(t, 30*time.Second, "the page through 127.0.0.1:8080", func() (bool, string) {
+		body, err := curl("", "http://127.0.0.1:8080/")
+		return err == nil && strings.HasPrefix(body, want), fmt.Sprintf("%q %v", body, err)
+	})
+	// Another network namespace of the nspawn host, through the host's
+	// address on its link; forwarding is the nspawn host's own business.
+	h.Must(t, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+	h.Must(t, "ip", "netns", "add", "client")
+	t.Cleanup(func() { h.Run(t, 30*time.Second, "ip", "netns", "del", "client") })
+	h.Must(t, "ip", "link", "add", "to-client", "type", "veth", "peer", "name", "eth0", "netns", "client")
+	h.Must(t, "ip", "addr", "add", "10.98.0.1/24", "dev", "to-client")
+	h.Must(t, "ip", "-6", "addr", "add", "fd98::1/64", "dev", "to-client", "nodad")
+	h.Must(t, "ip", "link", "set", "to-client", "up")
+	h.Must(t, "ip", "-n", "client", "addr", "add", "10.98.0.2/24", "dev", "eth0")
+	h.Must(t, "ip", "-n", "client", "-6", "addr", "add", "fd98::2/64", "dev", "eth0", "nodad")
+	h.Must(t, "ip", "-n", "client", "link", "set", "eth0", "up")
+	h.Must(t, "ip", "-n", "client", "route", "add", "default", "via", "10.98.0.1")
+	h.Must(t, "ip", "-n", "client", "-6", "route", "add", "default", "via", "fd98::1")
+	for _, url := range []string{"http://10.98.0.1:8080/", "http://[fd98::1]:8080/"} {
+		if body, err := curl("client", url); err != nil || !strings.HasPrefix(body, want) {
+			t.Errorf("GET %s from another namespace: %q, %v", url, body, err)
+		}
+	}
+
+	// After stop: no rule, no chain, no table, no veth.
+	h.Must(t, "systemctl", "stop", unit)
+	if r := h.Run(t, 10*time.Second, "ip", "link", "show", "ve-web"); r.Status == 0 {
+		t.Errorf("ve-web is left after stop")
+	}
+	nsf, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", h.Leader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsf.Close()
+	c, err := nftables.New(nftables.WithNetNSFd(int(nsf.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tables, err := c.ListTables(); err != nil {
+		t.Errorf("list the nspawn host's nftables tables: %v", err)
+	} else {
+		for _, tb := range tables {
+			if tb.Name == payload.ForwardTable {
+				t.Errorf("table %s is left in the nspawn host after the machine stopped", tb.Name)
+			}
+		}
+	}
+	if body, err := curl("", "http://127.0.0.1:8080/"); err == nil {
+		t.Errorf("127.0.0.1:8080 still answers after stop: %q", body)
+	}
+}
