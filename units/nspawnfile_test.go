@@ -411,3 +411,32 @@ func FuzzParseNspawnFile(f *testing.F) {
 		}
 	})
 }
+
+// The README's "Coming from systemd-nspawn@" section names every key that
+// does not carry over, and every one that does.
+func TestReadmeNspawnKeys(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "### Coming from systemd-nspawn@")
+	if !ok {
+		t.Fatal("README.md has no section \"Coming from systemd-nspawn@\"")
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	for k := range nspawnUnsupported {
+		_, key, _ := strings.Cut(k, ".")
+		if strings.HasPrefix(key, "Limit") {
+			key = "Limit*"
+		}
+		if !strings.Contains(section, "`"+key+"=`") {
+			t.Errorf("the README does not say why %s= does not carry over", key)
+		}
+	}
+	for k := range nspawnKeys {
+		_, key, _ := strings.Cut(k, ".")
+		if !strings.Contains(section, "`"+key+"=`") {
+			t.Errorf("the README does not list %s= as carried over", key)
+		}
+	}
+}

@@ -22,7 +22,7 @@ sockspawn stays on the host as the container's supervisor. It hands listening so
 
 var commands = [][2]string{
 	{"run [OPTIONS] [ARGS...]", "Run a container from the options given. With -b, ARGS are passed to the image's init; without, ARGS are the command to run as PID 1 (default: /bin/sh). Options end at the first argument that is not an option, or at \"--\"."},
-	{"boot NAME [OPTIONS]", "Run the machine NAME from its configuration file (/etc/sockspawn/NAME.conf, /run/sockspawn/NAME.conf or /usr/lib/sockspawn/NAME.conf, the first found; image /var/lib/machines/NAME by default). Options given on the command line override the file. This is what container@NAME.service runs."},
+	{"boot NAME [OPTIONS]", "Run the machine NAME from its configuration file (/etc/sockspawn/NAME.conf, /run/sockspawn/NAME.conf or /usr/lib/sockspawn/NAME.conf, the first found; image /var/lib/machines/NAME by default), laid over its systemd-nspawn settings file, NAME.nspawn, found as systemd-nspawn finds it (see --settings). Options given on the command line override both. This is what container@NAME.service runs."},
 	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. Existing files are kept unless --force is given."},
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
 	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
