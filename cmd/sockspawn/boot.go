@@ -14,10 +14,11 @@ import (
 // configuration file, with the command line's options overriding it. This
 // is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	c, _, code, ok := machineCommand("boot", args)
+	l, code, ok := machineCommand("boot", args)
 	if !ok {
 		return code
 	}
+	c := l.Config
 	if c.LinkJournal == "" {
 		// As systemd-nspawn@.service: a persistent container's journal
 		// shows on the host; a volatile one's is quietly not linked.
@@ -29,12 +30,12 @@ func cmdBoot(args []string) int {
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
 // configuration of machine NAME, each value with where it came from.
 func cmdCat(args []string) int {
-	c, src, code, ok := machineCommand("cat", args)
+	l, code, ok := machineCommand("cat", args)
 	if !ok {
 		return code
 	}
-	fmt.Print(units.Describe(c, src))
-	for _, n := range lastNotices {
+	fmt.Print(units.Describe(l.Config, l.Sources))
+	for _, n := range l.Notices {
 		fmt.Printf("# %s\n", n)
 	}
 	return 0
@@ -44,10 +45,11 @@ func cmdCat(args []string) int {
 // configuration and image as `boot` would, without starting anything.
 // container@.socket runs it before it binds any socket.
 func cmdCheck(args []string) int {
-	c, _, code, ok := machineCommand("check", args)
+	l, code, ok := machineCommand("check", args)
 	if !ok {
 		return code
 	}
+	c := l.Config
 	if c.Directory != "" {
 		if err := payload.CheckImage(c.Directory); err != nil {
 			return errorf("%v", err)
@@ -62,56 +64,53 @@ func cmdCheck(args []string) int {
 // machineCommand parses `CMD NAME [OPTIONS]` and loads machine NAME's
 // configuration with the options laid over it. When ok is false the
 // command is over (help shown, or an error reported) with status code.
-func machineCommand(cmd string, args []string) (c units.Config, src units.Sources, code int, ok bool) {
+// Notices of an untrusted .nspawn file are printed here, except for cat,
+// which shows them in its output.
+func machineCommand(cmd string, args []string) (l units.Loaded, code int, ok bool) {
 	name, rest, code, done := machineArg(cmd, args)
 	if done {
-		return c, nil, code, false
+		return l, code, false
 	}
 	pa, err := parseRunArgs(rest)
 	if err != nil {
-		return c, nil, errorf("%v", err), false
+		return l, errorf("%v", err), false
 	}
 	if pa.Help {
 		writeHelp(os.Stdout)
-		return c, nil, 0, false
+		return l, 0, false
 	}
-	c, src, err = loadMachine(name, pa)
+	l, err = loadMachine(name, pa)
 	if err != nil {
-		return c, nil, errorf("%v", err), false
+		return l, errorf("%v", err), false
 	}
-	if cmd != "cat" && !c.Quiet {
-		for _, n := range lastNotices {
+	if cmd != "cat" && !l.Config.Quiet {
+		for _, n := range l.Notices {
 			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", n)
 		}
 	}
-	return c, src, 0, true
+	return l, 0, true
 }
-
-// lastNotices are the notices of the last loadMachine: the settings of an
-// untrusted .nspawn file it ignored.
-var lastNotices []string
 
 // loadMachine reads machine name's configuration (its .nspawn file, then
 // NAME.conf) and applies the command line over it.
-func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error) {
+func loadMachine(name string, pa parsedArgs) (units.Loaded, error) {
 	if pa.Set["Machine"] && pa.Config.Machine != name {
-		return units.Config{}, nil, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
+		return units.Loaded{}, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
 	}
 	l, err := units.LoadMachine(name, units.Lookup{SearchPath: units.SearchPath, NspawnPath: units.NspawnSearchPath, Flags: pa.Config, Set: pa.Set})
 	if err != nil {
-		return units.Config{}, nil, err
+		return units.Loaded{}, err
 	}
-	c, src := l.Config, l.Sources
-	lastNotices = l.Notices
+	c := l.Config
 	if c.Directory == units.DefaultDirectory(name) {
 		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
-			return c, src, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+
+			return l, fmt.Errorf("machine %s has no image: %s does not exist and no configuration file (%v) names another Directory=. Make one with:\n"+
 				"    debootstrap --include=systemd,dbus bookworm %s\n"+
 				"or boot this machine's own OS statelessly: put Directory=/ and Volatile=yes in /etc/sockspawn/%s.conf",
 				name, c.Directory, units.SearchPath, c.Directory, name)
 		}
 	}
-	return c, src, nil
+	return l, nil
 }
 
 // machineArg splits off and checks the NAME argument of a subcommand.

@@ -77,6 +77,21 @@ func TestHostNspawnFile(t *testing.T) {
 		}
 	}
 
+	// A file next to the image, as an image vendor ships it, is not
+	// trusted: its privileged settings are ignored, with a notice, until
+	// the administrator trusts it.
+	h.Must(t, "mkdir", "-p", "/var/lib/machines/vendor")
+	h.WriteFile(t, "/var/lib/machines/vendor.nspawn", "[Exec]\nHostname=from-vendor\n[Files]\nBind=/etc:/host-etc\n")
+	cat = h.Must(t, "sockspawn", "cat", "vendor")
+	if !strings.Contains(cat, "# from /var/lib/machines/vendor.nspawn:2\nHostname=from-vendor\n") || strings.Contains(cat, "\nBind=") ||
+		!strings.Contains(cat, "# /var/lib/machines/vendor.nspawn:4: ignoring Bind=: /var/lib/machines/vendor.nspawn is not trusted") {
+		t.Errorf("sockspawn cat vendor, with an untrusted .nspawn file:\n%s", cat)
+	}
+	h.WriteFile(t, "/etc/sockspawn/vendor.conf", "[Container]\nSettings=trusted\n")
+	if cat = h.Must(t, "sockspawn", "cat", "vendor"); !strings.Contains(cat, "# from /var/lib/machines/vendor.nspawn:4\nBind=/etc:/host-etc\n") {
+		t.Errorf("sockspawn cat vendor, with Settings=trusted in vendor.conf:\n%s", cat)
+	}
+
 	if r := h.Run(t, bootTimeout, "systemctl", "start", unit); r.Status != 0 {
 		t.Fatalf("systemctl start %s: %s\njournal:\n%s", unit, r, tail(h.Journal(t, unit, ""), 30))
 	}
