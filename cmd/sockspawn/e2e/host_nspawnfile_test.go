@@ -171,9 +171,31 @@ func TestHostNspawnFile(t *testing.T) {
 
 	// After stop: no rule, no chain, no table, no veth.
 	h.Must(t, "systemctl", "stop", unit)
-	if r := h.Run(t, 10*time.Second, "ip", "link", "show", "ve-web"); r.Status == 0 {
-		t.Errorf("ve-web is left after stop")
+	hostWantNoForwarding(t, h, "after systemctl stop")
+	if body, err := curl("", "http://127.0.0.1:8080/"); err == nil {
+		t.Errorf("127.0.0.1:8080 still answers after stop: %q", body)
 	}
+
+	// A supervisor killed with SIGKILL cannot clean up: the unit's
+	// ExecStopPost= does.
+	if r := h.Run(t, bootTimeout, "systemctl", "start", unit); r.Status != 0 {
+		t.Fatalf("systemctl start %s again: %s", unit, r)
+	}
+	if !hostHasForwardTable(t, h) {
+		t.Fatalf("no table %s while the machine runs: the rest of this test would prove nothing", payload.ForwardTable)
+	}
+	h.Must(t, "systemctl", "kill", "--kill-whom=main", "--signal=SIGKILL", unit)
+	hostWaitUntil(t, 60*time.Second, unit+" to stop after SIGKILL", func() (bool, string) {
+		p := h.Show(t, unit, "ActiveState")
+		return p["ActiveState"] == "inactive" || p["ActiveState"] == "failed", p["ActiveState"]
+	})
+	hostWantNoForwarding(t, h, "after SIGKILL to the supervisor")
+}
+
+// hostHasForwardTable reports whether the nspawn host's network namespace
+// has sockspawn's nftables table.
+func hostHasForwardTable(t *testing.T, h *nspawnHost) bool {
+	t.Helper()
 	nsf, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", h.Leader))
 	if err != nil {
 		t.Fatal(err)
@@ -183,16 +205,26 @@ func TestHostNspawnFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tables, err := c.ListTables(); err != nil {
-		t.Errorf("list the nspawn host's nftables tables: %v", err)
-	} else {
-		for _, tb := range tables {
-			if tb.Name == payload.ForwardTable {
-				t.Errorf("table %s is left in the nspawn host after the machine stopped", tb.Name)
-			}
+	tables, err := c.ListTables()
+	if err != nil {
+		t.Fatalf("list the nspawn host's nftables tables: %v", err)
+	}
+	for _, tb := range tables {
+		if tb.Name == payload.ForwardTable {
+			return true
 		}
 	}
-	if body, err := curl("", "http://127.0.0.1:8080/"); err == nil {
-		t.Errorf("127.0.0.1:8080 still answers after stop: %q", body)
+	return false
+}
+
+// hostWantNoForwarding fails t if the nspawn host still has ve-web or
+// sockspawn's nftables table (web was the only machine forwarding ports).
+func hostWantNoForwarding(t *testing.T, h *nspawnHost, when string) {
+	t.Helper()
+	if r := h.Run(t, 10*time.Second, "ip", "link", "show", "ve-web"); r.Status == 0 {
+		t.Errorf("ve-web is left %s", when)
+	}
+	if hostHasForwardTable(t, h) {
+		t.Errorf("table %s is left in the nspawn host %s", payload.ForwardTable, when)
 	}
 }
