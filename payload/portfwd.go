@@ -116,7 +116,8 @@ func PlanForward(machine string, ports []PortForward, t ForwardTargets) ForwardR
 	if len(ports) > 0 {
 		// meta nfproto ipv6 ip6 saddr ::1 return: IPv6 has no
 		// route_localnet, so what the host sends from ::1 could not
-		// leave; left alone, it is refused at once instead of hanging.
+		// leave; left alone, it reaches the port's reservation, whose
+		// TCP socket the supervisor relays (loopbackRelay).
 		r.DNAT = append(r.DNAT, Rule{Tag: "loopback6", Exprs: []expr.Any{
 			&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.NFPROTO_IPV6}},

@@ -3,6 +3,7 @@ package payload
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -62,6 +63,10 @@ type ForwardSpec struct {
 	// Warn reports what goes wrong once forwarding runs; safe for
 	// concurrent use.
 	Warn func(string)
+	// Loopback6 are the listening sockets of PortReservation.Loopback6:
+	// the Forwarder relays what arrives there (the host's [::1]:PORT)
+	// while it runs.
+	Loopback6 map[uint16]*net.TCPListener
 }
 
 // Forwarder keeps a machine's forwarding rules in step with the
@@ -73,6 +78,7 @@ type Forwarder struct {
 	stopped chan struct{}
 	stop    sync.Once
 	err     error
+	relay   loopbackRelay
 }
 
 // StartForwarding installs the machine's chain (empty until the container
@@ -116,6 +122,8 @@ func StartForwarding(spec ForwardSpec) (*Forwarder, error) {
 		_ = RemoveForwarding(spec.Machine)
 		return nil, fmt.Errorf("forward ports of %s: follow its addresses: %w", spec.Machine, err)
 	}
+	f.relay.setTargets(targets)
+	f.relay.start(spec.Loopback6, spec.Ports)
 	go func() {
 		defer close(f.stopped)
 		defer ns.Close()
@@ -141,6 +149,7 @@ func StartForwarding(spec ForwardSpec) (*Forwarder, error) {
 					continue
 				}
 				targets = t
+				f.relay.setTargets(t)
 				if err := applyForward(owner, PlanForward(spec.Machine, spec.Ports, t)); err != nil && spec.Warn != nil {
 					spec.Warn(err.Error())
 				}
@@ -155,6 +164,7 @@ func (f *Forwarder) Stop() error {
 	f.stop.Do(func() {
 		close(f.done)
 		<-f.stopped
+		f.relay.halt(f.spec.Loopback6)
 		f.err = RemoveForwarding(f.spec.Machine)
 	})
 	return f.err

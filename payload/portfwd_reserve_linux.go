@@ -3,6 +3,7 @@ package payload
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -12,15 +13,22 @@ import (
 // listening, so that no program on the host and no other machine can take
 // them while the machine runs. Traffic never reaches these sockets: the
 // DNAT rules send it on before any socket is looked up.
+//
+// The IPv6 TCP socket of each port does listen: the DNAT rules leave
+// alone what the host sends from ::1 (IPv6 has no route_localnet to let
+// it leave), so [::1]:PORT reaches it, and the machine's Forwarder relays
+// those connections to the container (Loopback6).
 type PortReservation struct {
 	fds []int
+	// Loopback6 holds, by host port, the listening IPv6 TCP sockets.
+	Loopback6 map[uint16]*net.TCPListener
 }
 
 // ReservePorts binds each port on the host's wildcard addresses, IPv4
 // and IPv6 (where the host has IPv6). A port that is taken is refused,
 // naming the machine that forwards it if one does, and nothing is held.
 func ReservePorts(ports []PortForward) (*PortReservation, error) {
-	r := &PortReservation{}
+	r := &PortReservation{Loopback6: map[uint16]*net.TCPListener{}}
 	for _, p := range ports {
 		typ := unix.SOCK_STREAM
 		if p.Proto == "udp" {
@@ -54,9 +62,32 @@ func ReservePorts(ports []PortForward) (*PortReservation, error) {
 				}
 				return nil, fmt.Errorf("reserve host port %s: %w", p, os.NewSyscallError("bind", err))
 			}
+			if family == unix.AF_INET6 && typ == unix.SOCK_STREAM {
+				if err := r.listen6(fd, p); err != nil {
+					r.Release()
+					return nil, err
+				}
+			}
 		}
 	}
 	return r, nil
+}
+
+// listen6 makes the IPv6 TCP socket fd of port p listen, as Loopback6.
+func (r *PortReservation) listen6(fd int, p PortForward) error {
+	if err := unix.Listen(fd, 128); err != nil {
+		return fmt.Errorf("reserve host port %s: %w", p, os.NewSyscallError("listen", err))
+	}
+	// The listener works on a dup; fd (the last of r.fds) goes with f.
+	r.fds = r.fds[:len(r.fds)-1]
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("[::]:%d", p.Host))
+	l, err := net.FileListener(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("reserve host port %s: %w", p, err)
+	}
+	r.Loopback6[p.Host] = l.(*net.TCPListener)
+	return nil
 }
 
 // Release lets the ports go.
@@ -64,8 +95,11 @@ func (r *PortReservation) Release() {
 	if r == nil {
 		return
 	}
+	for _, l := range r.Loopback6 {
+		l.Close()
+	}
 	for _, fd := range r.fds {
 		unix.Close(fd)
 	}
-	r.fds = nil
+	r.fds, r.Loopback6 = nil, nil
 }

@@ -182,7 +182,7 @@ func options() []option {
 				return err
 			}},
 		{short: 'p', long: "port", field: "Ports", arg: requiredArg, meta: "[tcp:|udp:]HOST[:CONTAINER]", section: "Networking",
-			help: "Forward the host's port HOST (tcp unless udp: is given) to port CONTAINER (default: the same) of the container, which needs a veth (--network-veth, --network-bridge or --network-zone). Traffic to any of the host's addresses is forwarded, from other machines, from other network namespaces and from the host itself, also through 127.0.0.1; over IPv4 and IPv6, to the container's first address of each family. The rules live in the nftables table inet sockspawn, in a chain of the machine's own, and go when the machine stops. sockspawn holds the host port while the machine runs: a port another program or machine uses is refused. May be given more than once.",
+			help: "Forward the host's port HOST (tcp unless udp: is given) to port CONTAINER (default: the same) of the container, which needs a veth (--network-veth, --network-bridge or --network-zone). Traffic to any of the host's addresses is forwarded, from other machines, from other network namespaces and from the host itself, also through 127.0.0.1 (and [::1], relayed by sockspawn, TCP only); over IPv4 and IPv6, to the container's first address of each family. The rules live in the nftables table inet sockspawn, in a chain of the machine's own, and go when the machine stops. sockspawn holds the host port while the machine runs: a port another program or machine uses is refused. May be given more than once.",
 			set: func(c *units.Config, v string) error {
 				p, err := units.ParsePort(v)
 				if err == nil {

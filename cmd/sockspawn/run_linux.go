@@ -211,7 +211,7 @@ func runConfig(c units.Config) int {
 		if sockets.own {
 			atExit = func() {}
 		}
-		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit, netns)
+		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit, hostNet{netns, ports})
 		ran = ran || execed
 		if !again {
 			return status
@@ -233,7 +233,7 @@ func runConfig(c units.Config) int {
 // the supervisor winds down (they are independent, and each has to wait
 // for the kernel); it returns when the cgroups are gone. warn must be safe
 // for concurrent use.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func(), netns *os.File) (status int, again, execed bool) {
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func(), hn hostNet) (status int, again, execed bool) {
 	closeCopy := func() {
 		if exeCopy != nil {
 			exeCopy.Close()
@@ -260,11 +260,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	if c.OwnNetwork() {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
-	spec.NetNS = netns
+	spec.NetNS = hn.netns
 	if c.HasVeth() {
 		spec.Veth, spec.VethBridge = d.Machine, c.VethBridge()
 		if len(c.Ports) > 0 {
-			spec.Forward = &payload.ForwardSpec{Machine: d.Machine, Ports: payloadPorts(c.Ports), Warn: warn}
+			spec.Forward = &payload.ForwardSpec{Machine: d.Machine, Ports: payloadPorts(c.Ports), Warn: warn, Loopback6: hn.ports.Loopback6}
 			switch {
 			case c.NetworkZone != "":
 				spec.Forward.HostLink = c.VethBridge()
@@ -318,6 +318,13 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		}
 	}
 	return status, sockets.own && !stopped && st.Execed(), st.Execed()
+}
+
+// hostNet is what runConfig holds of the host's network for every boot:
+// the namespace to join, the reserved ports.
+type hostNet struct {
+	netns *os.File
+	ports *payload.PortReservation
 }
 
 // inBackground returns start, which runs f on a goroutine of its own the

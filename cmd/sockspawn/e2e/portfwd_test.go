@@ -284,6 +284,7 @@ func TestPortForward(t *testing.T) {
 	for _, url := range []string{
 		fmt.Sprintf("http://%s:%d/", pn.host4, port),
 		fmt.Sprintf("http://[%s]:%d/", pn.host6, port),
+		fmt.Sprintf("http://[::1]:%d/", port), // relayed by the supervisor
 	} {
 		if body, err := httpGet(url); err != nil || !strings.HasPrefix(body, want) {
 			t.Errorf("GET %s from the host: %q, %v", url, body, err)
@@ -367,20 +368,33 @@ func TestPortInUse(t *testing.T) {
 
 // TestPortForwardKilled: the rules of a supervisor killed with SIGKILL,
 // which cannot remove them, go when the next machine forwards ports.
+//
+// Not parallel: another test's machine forwarding ports would remove the
+// rules first.
 func TestPortForwardKilled(t *testing.T) {
 	needPortTools(t)
-	t.Parallel()
 	pn := newPortNet(t)
 	m := startPortMachine(t, pn, fmt.Sprintf("--port=%d:80", freePort(t)))
-	waitFor(t, m, "the machine's chain", func() error {
-		if _, ok := machineChain(t, m.Name); !ok {
-			return fmt.Errorf("no chain")
+	waitFor(t, m, "the machine's DNAT rules", func() error {
+		if tags, _ := machineChain(t, m.Name); len(tags) < 3 || !strings.Contains(m.Stdout.String(), "listening") {
+			return fmt.Errorf("chain %q, payload output %q", tags, m.Stdout.String())
 		}
 		return nil
 	})
 	m.Signal(syscall.SIGKILL)
 	m.Wait(30 * time.Second)
-	removeLeftovers(t, m.Name)
+	// The container dies with its supervisor (its stage has a parent
+	// death signal); its cgroups and veth go once the kernel is done.
+	waitFor(t, nil, "the killed machine's container to go", func() error {
+		removeLeftovers(t, m.Name)
+		if cgs := findCgroups(m.Name); len(cgs) > 0 {
+			return fmt.Errorf("cgroups %v", cgs)
+		}
+		if _, err := net.InterfaceByName(payload.HostLink(m.Name)); err == nil {
+			return fmt.Errorf("%s is still there", payload.HostLink(m.Name))
+		}
+		return nil
+	})
 	if _, ok := machineChain(t, m.Name); !ok {
 		t.Fatalf("the chain of %s went with SIGKILL: this test no longer tests anything", m.Name)
 	}
