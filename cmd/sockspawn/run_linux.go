@@ -29,6 +29,9 @@ func cmdRun(args []string) int {
 	if pa.Version {
 		return dispatch([]string{"--version"})
 	}
+	if pa.Set["Settings"] {
+		return errorf("--settings: sockspawn run reads no settings file; it is for sockspawn boot, cat and check NAME, which read NAME.nspawn")
+	}
 	return runConfig(pa.Config)
 }
 
@@ -296,6 +299,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	closeCopy() // the stage's own mapping keeps it until the payload runs
 	trace("stage started, plan handed over")
 	if err != nil {
+		if c.HasVeth() {
+			// At once, not when the kernel gets round to the dead
+			// namespace: a zone's bridge goes only once it is empty.
+			_ = payload.RemoveVeth(d.Machine, c.VethBridge())
+		}
 		return errorf("%s: %v", d.Machine, err), false, false
 	}
 	if !sockets.own {

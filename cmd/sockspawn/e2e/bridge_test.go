@@ -41,7 +41,7 @@ func randomHex(t *testing.T, n int) string {
 }
 
 // startBridged starts a machine that waits, with extra network options,
-// and returns it once its host link (vb-NAME) exists.
+// and returns it once its host link (vb-NAME) is attached to a bridge.
 func startBridged(t *testing.T, extra ...string) *machine {
 	t.Helper()
 	name := newMachineName(t)
@@ -50,9 +50,14 @@ func startBridged(t *testing.T, extra ...string) *machine {
 	args = append(args, "--", "/bin/sh", "-c", "ip link set host0 up; exec sleep 600")
 	m := startMachine(t, runSpec{Name: name, Args: args, Notify: true})
 	link := payload.HostLinkFor(name, "bridge")
-	waitFor(t, m, "the host's side of the veth, "+link, func() error {
-		_, err := net.InterfaceByName(link)
-		return err
+	waitFor(t, m, "the host's side of the veth, "+link+", on a bridge", func() error {
+		if _, err := net.InterfaceByName(link); err != nil {
+			return err
+		}
+		if masterOf(link) == "" {
+			return fmt.Errorf("%s is on no bridge", link)
+		}
+		return nil
 	})
 	return m
 }

@@ -163,6 +163,9 @@ func TestHostNspawnFile(t *testing.T) {
 	h.Must(t, "ip", "-n", "client", "link", "set", "eth0", "up")
 	h.Must(t, "ip", "-n", "client", "route", "add", "default", "via", "10.98.0.1")
 	h.Must(t, "ip", "-n", "client", "-6", "route", "add", "default", "via", "fd98::1")
+	if body, err := curl("", "http://[::1]:8080/"); err != nil || !strings.HasPrefix(body, want) {
+		t.Errorf("GET http://[::1]:8080/ in the nspawn host: %q, %v", body, err)
+	}
 	for _, url := range []string{"http://10.98.0.1:8080/", "http://[fd98::1]:8080/"} {
 		if body, err := curl("client", url); err != nil || !strings.HasPrefix(body, want) {
 			t.Errorf("GET %s from another namespace: %q, %v", url, body, err)
