@@ -122,6 +122,9 @@ func TestHostNspawnFile(t *testing.T) {
 	if r := m.Enter(30*time.Second, "/bin/sh", "-c", "touch /static/nope"); r.Status == 0 || !strings.Contains(r.Stderr, "Read-only file system") {
 		t.Errorf("touch /static/nope inside: %s; want Read-only file system", r)
 	}
+	if got := inside("tr '\\0' ' ' < /proc/1/cmdline"); !strings.Contains(got, " systemd.firstboot=off") {
+		t.Errorf("the command line of PID 1 is %q, want Parameters= on it", got)
+	}
 	if got := inside("findmnt -no FSTYPE /"); got != "tmpfs" {
 		t.Errorf("the container's root is %q, want tmpfs (Volatile=yes)", got)
 	}
