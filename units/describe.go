@@ -103,7 +103,7 @@ func origin(s Sources, field string, i int) string {
 		src = l[i]
 	}
 	switch src {
-	case SourceDefault, SourceCommandLine:
+	case SourceDefault, SourceCommandLine, SourceNspawnDefault:
 		return src
 	}
 	return "from " + src

@@ -42,6 +42,11 @@ func ParseSettings(s string) (string, error) {
 	return "", invalid("--settings", s, "want yes, no or trusted")
 }
 
+// SourceNspawnDefault marks a value that is a default of
+// systemd-nspawn@.service's command line, applied because the machine has
+// a .nspawn file (LoadMachine).
+const SourceNspawnDefault = "default, as under systemd-nspawn@.service"
+
 // Lookup says where LoadMachine looks and what the command line asked.
 type Lookup struct {
 	SearchPath []string // for NAME.conf (SearchPath)
@@ -70,10 +75,15 @@ type Loaded struct {
 //     file's value whole, lists too;
 //  4. the command line, which replaces in the same way (Merge).
 //
-// With a .nspawn file and no Boot= or ProcessTwo= anywhere, the machine
-// boots, as under systemd-nspawn@.service, whose command line has --boot.
-// Settings= (from the command line or NAME.conf) says whether the
-// .nspawn file is read and trusted.
+// With a .nspawn file, two defaults of systemd-nspawn@.service's command
+// line apply (SourceNspawnDefault), so that the machine runs as it did
+// there: it boots (--boot) unless Boot= or ProcessTwo= is set anywhere,
+// and it gets a veth (--network-veth) unless some network setting is
+// (Private=, VirtualEthernet=, Bridge=, Zone=, NetworkNamespacePath=; those
+// of an untrusted file, which nspawn@ drops, do not count).
+// nspawn@'s -U is not among them: see the README. Settings= (from the
+// command line or NAME.conf) says whether the .nspawn file is read and
+// trusted.
 func LoadMachine(name string, l Lookup) (Loaded, error) {
 	conf, confSrc, err := Load(name, l.SearchPath)
 	if err != nil {
@@ -115,9 +125,21 @@ func LoadMachine(name string, l Lookup) (Loaded, error) {
 	for field := range confSrc {
 		src[field] = confSrc[field]
 	}
-	if out.Nspawn != "" && len(src["Boot"]) == 0 && len(src["AsPid2"]) == 0 && !l.Set["Boot"] && !l.Set["AsPid2"] {
+	unset := func(fields ...string) bool {
+		for _, f := range fields {
+			if len(src[f]) > 0 || l.Set[f] {
+				return false
+			}
+		}
+		return true
+	}
+	if out.Nspawn != "" && unset("Boot", "AsPid2") {
 		c.Boot = true
-		src["Boot"] = []string{SourceDefault}
+		src["Boot"] = []string{SourceNspawnDefault}
+	}
+	if out.Nspawn != "" && unset("PrivateNetwork", "NetworkVeth", "NetworkBridge", "NetworkZone", "NetworkNamespacePath") {
+		c.NetworkVeth = true
+		src["NetworkVeth"] = []string{SourceNspawnDefault}
 	}
 	out.Config = Merge(c, l.Flags, l.Set)
 	out.Sources = MergeSources(src, l.Flags, l.Set)

@@ -243,7 +243,7 @@ func TestLoadMachinePrecedence(t *testing.T) {
 			field("Binds", []Bind{{"/srv/a", "/srv/a", false, true}}, "R/etc/web.nspawn:5"),
 			field("NetworkVeth", true, "R/etc/web.nspawn:7"),
 			field("Ports", []Port{{"tcp", 8080, 80}}, "R/etc/web.nspawn:8"),
-			field("Boot", true, SourceDefault), // as systemd-nspawn@.service
+			field("Boot", true, SourceNspawnDefault), // as systemd-nspawn@.service
 		},
 	}, {
 		name:   "file next to the image: privileged settings ignored",
@@ -253,7 +253,7 @@ func TestLoadMachinePrecedence(t *testing.T) {
 		checks: []check{
 			field("Hostname", "from-nspawn", "R/machines/web.nspawn:2"),
 			field("Binds", []Bind(nil)),
-			field("NetworkVeth", false),
+			field("NetworkVeth", true, SourceNspawnDefault), // nspawn@'s --network-veth, not the file's
 			field("Ports", []Port(nil)),
 		},
 	}, {
@@ -316,9 +316,25 @@ func TestLoadMachinePrecedence(t *testing.T) {
 		nspawn: "etc/web.nspawn",
 		checks: []check{field("Boot", false), field("AsPid2", true, "R/etc/web.nspawn:2")},
 	}, {
+		name:   "a network setting in the file: no default veth",
+		files:  map[string]string{"etc/web.nspawn": "[Network]\nPrivate=yes\n"},
+		nspawn: "etc/web.nspawn",
+		checks: []check{field("NetworkVeth", false), field("PrivateNetwork", true, "R/etc/web.nspawn:2")},
+	}, {
+		name:   "a network setting in NAME.conf: no default veth",
+		files:  map[string]string{"etc/web.nspawn": "[Exec]\nHostname=x\n", "conf/web.conf": "[Container]\nNetworkNamespacePath=/run/netns/x\n"},
+		nspawn: "etc/web.nspawn",
+		checks: []check{field("NetworkVeth", false)},
+	}, {
+		name:   "a network setting on the command line: no default veth",
+		files:  map[string]string{"etc/web.nspawn": "[Exec]\nHostname=x\n"},
+		flags:  []string{"NetworkZone=z"},
+		nspawn: "etc/web.nspawn",
+		checks: []check{field("NetworkVeth", false), field("NetworkZone", "z", SourceCommandLine)},
+	}, {
 		name:   "no .nspawn file: no default Boot",
 		files:  map[string]string{"conf/web.conf": "[Container]\nHostname=x\n"},
-		checks: []check{field("Boot", false)},
+		checks: []check{field("Boot", false), field("NetworkVeth", false)},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,7 +347,7 @@ func TestLoadMachinePrecedence(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l.Flags.Settings, l.Flags.Hostname, l.Flags.Ports = fc.Settings, fc.Hostname, fc.Ports
+				l.Flags.Settings, l.Flags.Hostname, l.Flags.Ports, l.Flags.NetworkZone = fc.Settings, fc.Hostname, fc.Ports, fc.NetworkZone
 				for _, f := range tt.flags {
 					k, _, _ := strings.Cut(f, "=")
 					l.Set[configKeys[k].field] = true

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// TestHostPortNetworkd: with systemd-networkd on both sides, as on a real
-// host, the container's address comes by DHCP from the host's networkd
+// TestHostPortNetworkd: a .nspawn file with Port= and neither Boot= nor
+// VirtualEthernet= (nspawn@'s command line gives both) boots with a veth.
+// With systemd-networkd on both sides, as on a real host, the container's address comes by DHCP from the host's networkd
 // on ve-NAME (80-container-ve.network), after the machine started; the
 // forwarded port follows it and answers on the host's loopback without
 // the test setting any address.
@@ -43,9 +44,12 @@ Parameters=systemd.firstboot=off
 Volatile=yes
 BindReadOnly=/srv/web-data:/data
 [Network]
-VirtualEthernet=yes
 Port=8080:80
-`)
+`) // no Boot= or VirtualEthernet=: nspawn@'s command line gave both
+	if cat := h.Must(t, "sockspawn", "cat", name); !strings.Contains(cat, "# default, as under systemd-nspawn@.service\nNetworkVeth=yes\n") ||
+		!strings.Contains(cat, "# default, as under systemd-nspawn@.service\nBoot=yes\n") {
+		t.Errorf("sockspawn cat %s does not show nspawn@'s defaults:\n%s", name, cat)
+	}
 	if r := h.Run(t, bootTimeout, "systemctl", "start", unit); r.Status != 0 {
 		t.Fatalf("systemctl start %s: %s\njournal:\n%s", unit, r, tail(h.Journal(t, unit, ""), 30))
 	}
