@@ -92,6 +92,25 @@ func TestHostNspawnFile(t *testing.T) {
 		t.Errorf("sockspawn cat vendor, with Settings=trusted in vendor.conf:\n%s", cat)
 	}
 
+	// A key sockspawn does not support, and an unknown one, are refused
+	// naming file, line and key, by check (what container@.socket runs
+	// first) as by the service.
+	for file, want := range map[string]string{
+		"[Exec]\nBoot=yes\nUser=nobody\n": "/etc/systemd/nspawn/bad.nspawn:3: User= in [Exec] is not supported by sockspawn",
+		"[Network]\nPorts=80\n":           `/etc/systemd/nspawn/bad.nspawn:2: unknown key "Ports" in [Network]`,
+	} {
+		h.WriteFile(t, "/etc/systemd/nspawn/bad.nspawn", file)
+		if r := h.Run(t, 30*time.Second, "sockspawn", "check", "bad"); r.Status == 0 || !strings.Contains(r.Stderr, want) {
+			t.Errorf("sockspawn check bad with %q: %s\nwant an error containing %q", file, r, want)
+		}
+	}
+	if r := h.Run(t, bootTimeout, "systemctl", "start", "container@bad.service"); r.Status == 0 {
+		t.Errorf("container@bad.service started with an unknown key in its .nspawn file")
+	} else if j := h.Journal(t, "container@bad.service", ""); !strings.Contains(j, `bad.nspawn:2: unknown key "Ports" in [Network]`) {
+		t.Errorf("the journal of container@bad.service does not name the culprit:\n%s", tail(j, 20))
+	}
+	h.Run(t, 30*time.Second, "systemctl", "reset-failed", "container@bad.service", "container@bad.socket")
+
 	if r := h.Run(t, bootTimeout, "systemctl", "start", unit); r.Status != 0 {
 		t.Fatalf("systemctl start %s: %s\njournal:\n%s", unit, r, tail(h.Journal(t, unit, ""), 30))
 	}
