@@ -22,12 +22,25 @@ const ContainerLink = "host0"
 // Interface names have at most 15 characters, so a long machine name is
 // shortened and a hash of the whole name keeps two machines apart.
 func HostLink(machine string) string {
-	name := "ve-" + machine
+	return hostLinkName("ve-", machine)
+}
+
+// HostLinkFor names the host's side of the veth pair: HostLink, or with a
+// bridge "vb-" and the machine name, as systemd-nspawn names them.
+func HostLinkFor(machine, bridge string) string {
+	if bridge != "" {
+		return hostLinkName("vb-", machine)
+	}
+	return HostLink(machine)
+}
+
+func hostLinkName(prefix, machine string) string {
+	name := prefix + machine
 	if len(name) <= 15 {
 		return name
 	}
 	h := sha256.Sum256([]byte(machine))
-	return fmt.Sprintf("ve-%s-%02x%02x", machine[:6], h[0], h[1])
+	return fmt.Sprintf("%s%s-%02x%02x", prefix, machine[:6], h[0], h[1])
 }
 
 // LinkMAC returns a stable MAC address for one side of a machine's veth

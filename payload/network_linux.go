@@ -13,8 +13,8 @@ import (
 // either side deletes both, and the container's side goes with its
 // namespace, so nothing needs undoing when the container ends; remove is
 // for a start that fails before that.
-func SetupVeth(machine string, pid int) (remove func(), err error) {
-	host := HostLink(machine)
+func SetupVeth(machine, bridge string, pid int) (remove func(), err error) {
+	host := HostLinkFor(machine, bridge)
 	la := netlink.NewLinkAttrs()
 	la.Name = host
 	la.HardwareAddr = LinkMAC(machine, "host")
@@ -28,6 +28,12 @@ func SetupVeth(machine string, pid int) (remove func(), err error) {
 		return nil, fmt.Errorf("create veth %s/%s: %w", host, ContainerLink, err)
 	}
 	remove = func() { _ = netlink.LinkDel(veth) }
+	if bridge != "" {
+		if err := attachToBridge(veth, bridge); err != nil {
+			remove()
+			return nil, err
+		}
+	}
 	if err := netlink.LinkSetUp(veth); err != nil {
 		remove()
 		return nil, fmt.Errorf("bring up %s: %w", host, err)
@@ -39,13 +45,14 @@ func SetupVeth(machine string, pid int) (remove func(), err error) {
 // kernel deletes it with the container's network namespace, but only
 // some time after the container ended; the supervisor removes it at once
 // so that nothing of the container outlives sockspawn.
-func RemoveVeth(machine string) error {
-	l, err := netlink.LinkByName(HostLink(machine))
+func RemoveVeth(machine, bridge string) error {
+	name := HostLinkFor(machine, bridge)
+	l, err := netlink.LinkByName(name)
 	if err != nil {
 		return nil // gone already
 	}
 	if err := netlink.LinkDel(l); err != nil {
-		return fmt.Errorf("delete %s: %w", HostLink(machine), err)
+		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
 }

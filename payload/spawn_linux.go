@@ -26,6 +26,15 @@ type StageSpec struct {
 	ExtraFlag uintptr // additional clone flags (CLONE_NEWNET, …)
 	UserNS    *IDMap  // a user namespace with this mapping, or nil
 	Veth      string  // machine name: give it a veth pair (needs CLONE_NEWNET in ExtraFlag)
+	// VethBridge, with Veth, attaches the host's side to this bridge
+	// (which names it vb-NAME, not ve-NAME).
+	VethBridge string
+	// NetNS, if set, is the network namespace the stage starts in
+	// (--network-namespace-path); ExtraFlag must not hold CLONE_NEWNET.
+	NetNS *os.File
+	// Forward, with Veth, forwards host ports to the container before
+	// its payload runs (Pid is filled in); Stage.Forwarder keeps it.
+	Forward *ForwardSpec
 	// AfterClone, with LateCgroupNS, is called with the stage's pid once
 	// it runs: it moves the stage into the container's cgroup v1 cgroups.
 	//
@@ -55,11 +64,15 @@ type StageSpec struct {
 
 // startStage starts cmd, on spec.ForkOn's thread if set.
 func startStage(spec StageSpec, cmd *exec.Cmd) error {
+	start := cmd.Start
+	if spec.NetNS != nil {
+		start = inNetNS(spec.NetNS, start)
+	}
 	if spec.ForkOn == nil {
-		return cmd.Start()
+		return start()
 	}
 	var err error
-	spec.ForkOn(func() { err = cmd.Start() })
+	spec.ForkOn(func() { err = start() })
 	return err
 }
 
@@ -125,6 +138,9 @@ type Stage struct {
 	TTYs    []*os.File // masters of the extra ttys (--ttys), in the order of Plan.TTYs
 	sync    *os.File
 	execed  bool
+	// Forwarder follows the container's addresses for its forwarded
+	// ports (StageSpec.Forward); the supervisor stops it.
+	Forwarder *Forwarder
 }
 
 // Execed reports whether the payload was executed (WaitExec returned nil).
@@ -191,7 +207,16 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	if spec.Veth != "" {
 		// The stage waits for its plan, so host0 is there before the
 		// payload starts.
-		if _, err := SetupVeth(spec.Veth, cmd.Process.Pid); err != nil {
+		if _, err := SetupVeth(spec.Veth, spec.VethBridge, cmd.Process.Pid); err != nil {
+			<-moved
+			st.abort()
+			return nil, err
+		}
+	}
+	if spec.Veth != "" && spec.Forward != nil {
+		fs := *spec.Forward
+		fs.Pid = cmd.Process.Pid
+		if st.Forwarder, err = StartForwarding(fs); err != nil {
 			<-moved
 			st.abort()
 			return nil, err
@@ -302,6 +327,9 @@ func (s *Stage) Signal(sig syscall.Signal) error {
 
 // abort kills a stage that failed and reaps it.
 func (s *Stage) abort() {
+	if s.Forwarder != nil {
+		_ = s.Forwarder.Stop()
+	}
 	_ = s.Signal(syscall.SIGKILL)
 	_ = s.Cmd.Wait()
 	s.sync.Close()

@@ -467,6 +467,12 @@ func prepareTarget(p *Plan, m Mount) (*os.File, error) {
 			err = createFileIn(p.Root, m.Target, 0o644)
 		} else {
 			err = mkdirAllIn(p.Root, m.Target, 0o755)
+			if m.Optional && errors.Is(err, unix.EROFS) {
+				// Its place is on a read-only file system that lacks it:
+				// a fresh sysfs without /sys/fs/selinux, below a host
+				// whose /sys has one (the nspawn host of the tests).
+				return nil, nil
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("target: %w", err)

@@ -142,6 +142,29 @@ var configKeys = map[string]configKey{
 		c.TTYs, err = ParseTTYs(v)
 		return err
 	}, func(c *Config) { c.TTYs = 0 }},
+	"NetworkBridge": {"NetworkBridge", func(c *Config, v string) (err error) {
+		c.NetworkBridge, err = ParseBridge(v)
+		return err
+	}, func(c *Config) { c.NetworkBridge = "" }},
+	"NetworkZone": {"NetworkZone", func(c *Config, v string) (err error) {
+		c.NetworkZone, err = ParseZone(v)
+		return err
+	}, func(c *Config) { c.NetworkZone = "" }},
+	"NetworkNamespacePath": {"NetworkNamespacePath", func(c *Config, v string) (err error) {
+		c.NetworkNamespacePath, err = ParseNetnsPath(v)
+		return err
+	}, func(c *Config) { c.NetworkNamespacePath = "" }},
+	"Port": {"Ports", func(c *Config, v string) error {
+		p, err := ParsePort(v)
+		if err == nil {
+			c.Ports = append(c.Ports, p)
+		}
+		return err
+	}, func(c *Config) { c.Ports = nil }},
+	"Settings": {"Settings", func(c *Config, v string) (err error) {
+		c.Settings, err = ParseSettings(v)
+		return err
+	}, func(c *Config) { c.Settings = "" }},
 	"Parameters": {"Args", func(c *Config, v string) error {
 		args, err := SplitParameters(v)
 		c.Args = append(c.Args, args...)
@@ -195,6 +218,9 @@ func appendCredential(parse func(string) (Credential, error)) func(*Config, stri
 //	IdleAction=freeze|poweroff|ignore # --idle-action
 //	IdleActionSec=30s                 # --idle-action-sec (a time span)
 //	Parameters=ARGS...                # the positional arguments
+//	NetworkBridge=BR, NetworkZone=ZONE, NetworkNamespacePath=PATH
+//	Port=[tcp:|udp:]HOST[:CONTAINER]  # --port, repeatable
+//	Settings=yes|no|trusted           # --settings: the .nspawn file
 //
 // (Comments go on lines of their own; the ones above are for show.) As in
 // systemd, a later assignment of a single-valued key wins; a repeatable key
@@ -215,43 +241,65 @@ func appendCredential(parse func(string) (Credential, error)) func(*Config, stri
 // Errors name the file, the line and the key:
 // `/etc/sockspawn/web.conf:3: invalid Bind= "x": source "x" is not an absolute path`.
 func ParseConfigFile(path string, r io.Reader) (Config, Sources, error) {
-	raw, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
-	if err != nil {
-		return Config{}, nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(raw) > maxConfigSize {
-		return Config{}, nil, fmt.Errorf("%s: larger than %d bytes", path, maxConfigSize)
-	}
-	raw = bytes.TrimPrefix(raw, []byte("\uFEFF"))
-	assigns, err := scanConfig(path, string(raw))
+	assigns, err := readAssignments(path, r, containerKeys)
 	if err != nil {
 		return Config{}, nil, err
 	}
-	opts, err := unit.DeserializeOptions(bytes.NewReader(raw))
-	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(opts) != len(assigns) {
-		return Config{}, nil, fmt.Errorf("%s: found %d assignments but go-systemd's parser found %d; unusual syntax?", path, len(assigns), len(opts))
-	}
 	var c Config
 	src := Sources{}
-	for i, opt := range opts {
-		a := assigns[i]
-		if opt.Section != ConfigSection || opt.Name != a.key {
-			return Config{}, nil, fmt.Errorf("%s:%d: go-systemd's parser read [%s] %q here; unusual syntax?", path, a.line, opt.Section, opt.Name)
-		}
-		if err := apply(&c, src, a.key, opt.Value, fmt.Sprintf("%s:%d", path, a.line)); err != nil {
+	for _, a := range assigns {
+		if err := apply(&c, src, a.key, a.value, fmt.Sprintf("%s:%d", path, a.line)); err != nil {
 			return Config{}, nil, fmt.Errorf("%s:%d: %w", path, a.line, err)
 		}
 	}
 	return c, src, nil
 }
 
+// readAssignments reads a file of unit-file syntax whose sections and
+// keys check knows, and returns its assignments in order with their
+// sections, lines and raw values. It is shared by the machine's
+// configuration file and .nspawn files (ParseNspawnFile).
+func readAssignments(path string, r io.Reader, check keyCheck) ([]assignment, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(raw) > maxConfigSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxConfigSize)
+	}
+	raw = bytes.TrimPrefix(raw, []byte("\uFEFF"))
+	assigns, err := scanConfig(path, string(raw), check)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := unit.DeserializeOptions(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(opts) != len(assigns) {
+		return nil, fmt.Errorf("%s: found %d assignments but go-systemd's parser found %d; unusual syntax?", path, len(assigns), len(opts))
+	}
+	for i, opt := range opts {
+		a := &assigns[i]
+		if opt.Section != a.section || opt.Name != a.key {
+			return nil, fmt.Errorf("%s:%d: go-systemd's parser read [%s] %q here; unusual syntax?", path, a.line, opt.Section, opt.Name)
+		}
+		a.value = opt.Value
+	}
+	return assigns, nil
+}
+
 // apply sets the field of key from its raw value and records loc as the
 // source of what it set.
 func apply(c *Config, src Sources, key, raw, loc string) error {
+	return applyAs(c, src, key, key, raw, loc)
+}
+
+// applyAs is apply for a key that a file spells shown (a .nspawn file's
+// MachineID= sets UUID=): errors name shown.
+func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
 	k := configKeys[key]
+	key = shown
 	v := strings.TrimSpace(strings.ReplaceAll(raw, "\\\n", " "))
 	if strings.HasSuffix(v, `\`) {
 		return fmt.Errorf("%s=: the value ends with a backslash", key)
@@ -304,6 +352,8 @@ func fieldLen(c *Config, field string) int {
 		return len(c.DropCapabilities)
 	case "BindUsers":
 		return len(c.BindUsers)
+	case "Ports":
+		return len(c.Ports)
 	}
 	return -1
 }

@@ -13,8 +13,29 @@ const maxLineLength = 2047
 
 // assignment is one KEY=VALUE found by scanConfig.
 type assignment struct {
-	key  string
-	line int // 1-based number of its first physical line
+	section string
+	key     string
+	line    int    // 1-based number of its first physical line
+	value   string // filled in by readAssignments, from go-systemd's parser
+}
+
+// keyCheck says whether a file kind knows a section (key == "") or a key
+// of a section: nil if it does, else an error without file or line, which
+// the scanner adds. Asked about section "", it says where keys belong.
+type keyCheck func(section, key string) error
+
+// containerKeys is the keyCheck of a machine's configuration file.
+func containerKeys(section, key string) error {
+	if section == "" {
+		return fmt.Errorf("put it under [%s]", ConfigSection)
+	}
+	if section != ConfigSection {
+		return fmt.Errorf("unknown section [%s] (the only section is [%s])", section, ConfigSection)
+	}
+	if _, ok := configKeys[key]; key != "" && !ok {
+		return fmt.Errorf("unknown key %q in [%s]", key, section)
+	}
+	return nil
 }
 
 // scanConfig walks data line by line the way go-systemd's unit lexer
@@ -31,12 +52,12 @@ type assignment struct {
 //   - a comment line inside a continued value (the lexer would make it
 //     part of the value; systemd skips it);
 //   - lines of 2048 bytes or more;
-//   - sections other than [Container] and unknown keys.
+//   - sections and keys that check does not know.
 //
 // Continuations follow the lexer: a value line ending in '\' (after any
 // '\r', which the lexer keeps on lines that end in "\r\n") continues on
 // the next line, unless that line is blank, which ends the value.
-func scanConfig(path string, data string) ([]assignment, error) {
+func scanConfig(path string, data string, check keyCheck) ([]assignment, error) {
 	var out []assignment
 	lines := strings.Split(data, "\n")
 	section := ""
@@ -78,22 +99,25 @@ func scanConfig(path string, data string) ([]assignment, error) {
 				return nil, fmt.Errorf("%s:%d: unexpected %q after the section header", path, n, rest)
 			}
 			section = trimmed[1:end]
-			if section != ConfigSection {
-				return nil, fmt.Errorf("%s:%d: unknown section [%s] (the only section is [%s])", path, n, section, ConfigSection)
+			if err := check(section, ""); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 			}
 		default:
 			if section == "" {
-				return nil, fmt.Errorf("%s:%d: %q is outside any section; put it under [%s]", path, n, strings.TrimSpace(line), ConfigSection)
+				return nil, fmt.Errorf("%s:%d: %q is outside any section; %v", path, n, strings.TrimSpace(line), check("", ""))
 			}
 			eq := strings.IndexByte(trimmed, '=')
 			if eq < 0 {
 				return nil, fmt.Errorf("%s:%d: expected KEY=VALUE, a [Section] header or a comment, found %q", path, n, strings.TrimSpace(line))
 			}
 			key := strings.TrimSpace(trimmed[:eq])
-			if _, ok := configKeys[key]; !ok {
-				return nil, fmt.Errorf("%s:%d: unknown key %q in [%s]", path, n, key, section)
+			if key == "" {
+				return nil, fmt.Errorf("%s:%d: assignment without a key, %q", path, n, strings.TrimSpace(line))
 			}
-			out = append(out, assignment{key: key, line: n})
+			if err := check(section, key); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			}
+			out = append(out, assignment{section: section, key: key, line: n})
 			if strings.HasSuffix(line, `\`) {
 				continued = n
 			}

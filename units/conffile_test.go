@@ -171,6 +171,7 @@ func FuzzParseConfigFile(f *testing.F) {
 		"[Container]\r\nHostname=x\r\n",
 		"# c\n[Container]\n\tVolatile = state \n",
 		"[Container]\nNotifyReady=no\nUUID=0123abcd-4567-89ef-0123-456789abcdef\nConsole=pipe\n",
+		"[Container]\nNetworkZone=web\nPort=8080:80\nPort=udp:53\nSettings=trusted\nNetworkBridge=br0\nNetworkNamespacePath=/run/netns/a\n",
 		"[Container]\nHostname=a\\\\\n",
 		"[Container]\nBoot=\\\n[x]\n",
 		"[Container]\nDirectory=/srv/web\nHostname=web.lan\nBoot=yes\nAsPid2=no\nVolatile=state\nBind=/srv/data:/data\n" +
@@ -219,6 +220,9 @@ func normalize(c Config) Config {
 	}
 	if len(c.Args) == 0 {
 		c.Args = nil
+	}
+	if len(c.Ports) == 0 {
+		c.Ports = nil
 	}
 	return c
 }

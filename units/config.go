@@ -87,8 +87,13 @@ type Config struct {
 	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
 	DropCapabilities []string    // --drop-capability=: removed from the defaults
 
-	IdleAction    string        // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
-	IdleActionSec time.Duration // --idle-action-sec=: zero means DefaultIdleActionSec
-	TTYs          int           // --ttys=: extra ptys with a getty each ($container_ttys)
-	BindUsers     []string      // --bind-user=: host users whose records and homes go to /run/host
+	IdleAction           string        // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
+	IdleActionSec        time.Duration // --idle-action-sec=: zero means DefaultIdleActionSec
+	TTYs                 int           // --ttys=: extra ptys with a getty each ($container_ttys)
+	BindUsers            []string      // --bind-user=: host users whose records and homes go to /run/host
+	NetworkBridge        string        // --network-bridge=: the veth's host side joins this bridge
+	NetworkZone          string        // --network-zone=: ... the bridge vz-ZONE, made on demand
+	NetworkNamespacePath string        // --network-namespace-path=: join this network namespace
+	Ports                []Port        // --port=: host ports forwarded to the container
+	Settings             string        // --settings=: how a .nspawn file is used ("", yes, no, trusted)
 }

@@ -46,6 +46,10 @@ func Describe(c Config, s Sources) string {
 	single("IdleAction", "IdleAction", c.IdleAction, c.IdleAction == "")
 	single("IdleActionSec", "IdleActionSec", FormatTimespan(c.IdleActionSec), c.IdleActionSec == 0)
 	single("TTYs", "TTYs", FormatTTYs(c.TTYs), c.TTYs == 0)
+	single("NetworkBridge", "NetworkBridge", c.NetworkBridge, c.NetworkBridge == "")
+	single("NetworkZone", "NetworkZone", c.NetworkZone, c.NetworkZone == "")
+	single("NetworkNamespacePath", "NetworkNamespacePath", c.NetworkNamespacePath, c.NetworkNamespacePath == "")
+	single("Settings", "Settings", c.Settings, c.Settings == "")
 	if c.NotifyReady != nil {
 		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
 	}
@@ -71,6 +75,9 @@ func Describe(c Config, s Sources) string {
 	}
 	for i, l := range c.Listen {
 		put("Listen", "Listen", i, l)
+	}
+	for i, p := range c.Ports {
+		put("Port", "Ports", i, FormatPort(p))
 	}
 	for i, cp := range c.Capabilities {
 		put("Capability", "Capabilities", i, cp)
@@ -102,7 +109,7 @@ func origin(s Sources, field string, i int) string {
 		src = l[i]
 	}
 	switch src {
-	case SourceDefault, SourceCommandLine:
+	case SourceDefault, SourceCommandLine, SourceNspawnDefault:
 		return src
 	}
 	return "from " + src

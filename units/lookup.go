@@ -94,6 +94,7 @@ var FieldNames = []string{
 	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
 	"IdleAction", "IdleActionSec",
 	"TTYs", "BindUsers",
+	"NetworkBridge", "NetworkZone", "NetworkNamespacePath", "Ports", "Settings",
 }
 
 // Merge returns file with every field named in set replaced by its value in
@@ -155,6 +156,16 @@ func Merge(file Config, flags Config, set map[string]bool) Config {
 			c.IdleAction = flags.IdleAction
 		case "IdleActionSec":
 			c.IdleActionSec = flags.IdleActionSec
+		case "NetworkBridge":
+			c.NetworkBridge = flags.NetworkBridge
+		case "NetworkZone":
+			c.NetworkZone = flags.NetworkZone
+		case "NetworkNamespacePath":
+			c.NetworkNamespacePath = flags.NetworkNamespacePath
+		case "Ports":
+			c.Ports = flags.Ports
+		case "Settings":
+			c.Settings = flags.Settings
 		case "Args":
 			c.Args = flags.Args
 		case "Quiet":

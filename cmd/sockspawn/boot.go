@@ -14,26 +14,30 @@ import (
 // configuration file, with the command line's options overriding it. This
 // is what container@NAME.service runs.
 func cmdBoot(args []string) int {
-	c, src, code, ok := machineCommand("boot", args)
+	l, code, ok := machineCommand("boot", args)
 	if !ok {
 		return code
 	}
+	c := l.Config
 	if c.LinkJournal == "" {
 		// As systemd-nspawn@.service: a persistent container's journal
 		// shows on the host; a volatile one's is quietly not linked.
 		c.LinkJournal = units.LinkJournalTryGuest
 	}
-	return runConfig(c, src)
+	return runConfig(c, l.Sources)
 }
 
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
 // configuration of machine NAME, each value with where it came from.
 func cmdCat(args []string) int {
-	c, src, code, ok := machineCommand("cat", args)
+	l, code, ok := machineCommand("cat", args)
 	if !ok {
 		return code
 	}
-	fmt.Print(units.Describe(c, src))
+	fmt.Print(units.Describe(l.Config, l.Sources))
+	for _, n := range l.Notices {
+		fmt.Printf("# %s\n", n)
+	}
 	return 0
 }
 
@@ -41,11 +45,12 @@ func cmdCat(args []string) int {
 // configuration and image as `boot` would, without starting anything.
 // container@.socket runs it before it binds any socket.
 func cmdCheck(args []string) int {
-	c, src, code, ok := machineCommand("check", args)
+	l, code, ok := machineCommand("check", args)
 	if !ok {
 		return code
 	}
-	d, err := checkInput(c, src, false)
+	c := l.Config
+	d, err := checkInput(c, l.Sources, false)
 	if err != nil {
 		return errorf("%v", err)
 	}
@@ -54,54 +59,60 @@ func cmdCheck(args []string) int {
 		return errorf("%v", err)
 	}
 	conf, _ := units.FindConfig(c.Machine, units.SearchPath) // Load found it already
-	fmt.Print(checkReport(c, d, conf))
+	fmt.Print(checkReport(c, d, conf, l.Nspawn))
 	return 0
 }
 
 // machineCommand parses `CMD NAME [OPTIONS]` and loads machine NAME's
 // configuration with the options laid over it. When ok is false the
 // command is over (help shown, or an error reported) with status code.
-func machineCommand(cmd string, args []string) (c units.Config, src units.Sources, code int, ok bool) {
+// Notices of an untrusted .nspawn file are printed here, except for cat,
+// which shows them in its output.
+func machineCommand(cmd string, args []string) (l units.Loaded, code int, ok bool) {
 	name, rest, code, done := machineArg(cmd, args)
 	if done {
-		return c, nil, code, false
+		return l, code, false
 	}
 	pa, err := parseRunArgs(rest)
 	if err != nil {
-		return c, nil, errorf("%v", err), false
+		return l, errorf("%v", err), false
 	}
 	if pa.Help {
 		writeHelp(os.Stdout)
-		return c, nil, 0, false
+		return l, 0, false
 	}
-	c, src, err = loadMachine(name, pa)
+	l, err = loadMachine(name, pa)
 	if err != nil {
-		return c, nil, errorf("%v", err), false
+		return l, errorf("%v", err), false
 	}
-	return c, src, 0, true
+	if cmd != "cat" && !l.Config.Quiet {
+		for _, n := range l.Notices {
+			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", n)
+		}
+	}
+	return l, 0, true
 }
 
-// loadMachine reads machine name's configuration and applies the command
-// line over it.
-func loadMachine(name string, pa parsedArgs) (units.Config, units.Sources, error) {
+// loadMachine reads machine name's configuration (its .nspawn file, then
+// NAME.conf) and applies the command line over it.
+func loadMachine(name string, pa parsedArgs) (units.Loaded, error) {
 	if pa.Set["Machine"] && pa.Config.Machine != name {
-		return units.Config{}, nil, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
+		return units.Loaded{}, fmt.Errorf("-M %s contradicts the machine name %s", pa.Config.Machine, name)
 	}
-	file, src, err := units.Load(name, units.SearchPath)
+	l, err := units.LoadMachine(name, units.Lookup{SearchPath: units.SearchPath, NspawnPath: units.NspawnSearchPath, Flags: pa.Config, Set: pa.Set})
 	if err != nil {
-		return units.Config{}, nil, err
+		return units.Loaded{}, err
 	}
-	c := units.Merge(file, pa.Config, pa.Set)
-	src = units.MergeSources(src, pa.Config, pa.Set)
+	c := l.Config
 	if c.Directory == units.DefaultDirectory(name) {
 		if _, err := os.Stat(c.Directory); errors.Is(err, fs.ErrNotExist) {
 			// One line, as every error: what is missing, where sockspawn
 			// looked, and the two ways out.
-			return c, src, fmt.Errorf("machine %s not found: no %s%s in %s, and no image %s (make one with debootstrap, or put Directory=/ and Volatile=yes in /etc/sockspawn/%s%s to boot this machine's own OS)",
+			return l, fmt.Errorf("machine %s not found: no %s%s in %s, and no image %s (make one with debootstrap, or put Directory=/ and Volatile=yes in /etc/sockspawn/%s%s to boot this machine's own OS)",
 				name, name, units.ConfigSuffix, strings.Join(units.SearchPath, ", "), c.Directory, name, units.ConfigSuffix)
 		}
 	}
-	return c, src, nil
+	return l, nil
 }
 
 // machineArg splits off and checks the NAME argument of a subcommand.
@@ -176,7 +187,7 @@ func cutFlag(a, flag string) (string, bool) {
 
 // checkReport is what `check` prints when all is well: each thing it
 // checked, and what it found.
-func checkReport(c units.Config, d decision, conf string) string {
+func checkReport(c units.Config, d decision, conf, nspawn string) string {
 	var b strings.Builder
 	if conf == "" {
 		conf = "none (defaults; looked in " + strings.Join(units.SearchPath, ", ") + ")"
@@ -185,6 +196,9 @@ func checkReport(c units.Config, d decision, conf string) string {
 	fmt.Fprintf(&b, "machine %s can boot:\n", d.Machine)
 	row("name", d.Machine+" (a valid machine name and hostname)")
 	row("configuration", conf+" (parsed, every key known)")
+	if nspawn != "" {
+		row("nspawn file", nspawn+" (parsed, every key known)")
+	}
 	image := d.Image + " (a directory on the host)"
 	switch c.Volatile {
 	case units.VolatileYes:

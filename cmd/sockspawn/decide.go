@@ -51,6 +51,9 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 		}
 		return d, err
 	}
+	if err := units.CheckNetwork(c); err != nil {
+		return d, err
+	}
 	d.Hostname = c.Hostname
 	if d.Hostname == "" {
 		d.Hostname = d.Machine

@@ -188,6 +188,33 @@ func options() []option {
 		{short: 'n', long: "network-veth", field: "NetworkVeth", section: "Networking",
 			help: "Like --private-network, and add a virtual Ethernet link: host0 inside (systemd-networkd there runs DHCP and IPv4LL on it by default) and ve-NAME on the host (systemd-networkd on the host serves DHCP on it by default). Both have MAC addresses derived from the machine name, the same on every boot.",
 			set:  func(c *units.Config, _ string) error { c.NetworkVeth = true; return nil }},
+		{long: "network-bridge", field: "NetworkBridge", arg: requiredArg, meta: "BRIDGE", section: "Networking",
+			help: "Like --network-veth, and attach the host's side of the veth to BRIDGE, an existing bridge on the host. The link is then named vb-NAME on the host, as with systemd-nspawn.",
+			set: func(c *units.Config, v string) (err error) {
+				c.NetworkBridge, err = units.ParseBridge(v)
+				return err
+			}},
+		{long: "network-zone", field: "NetworkZone", arg: requiredArg, meta: "ZONE", section: "Networking",
+			help: "Like --network-bridge, with the bridge vz-ZONE, which sockspawn makes when the first machine of the zone starts and removes when the last one leaves. Machines of one zone reach each other; systemd-networkd on the host serves DHCP on vz-* by default. ZONE has at most 12 characters.",
+			set: func(c *units.Config, v string) (err error) {
+				c.NetworkZone, err = units.ParseZone(v)
+				return err
+			}},
+		{long: "network-namespace-path", field: "NetworkNamespacePath", arg: requiredArg, meta: "PATH", section: "Networking",
+			help: "Run the container in the existing network namespace PATH (such as /run/netns/NAME, or /proc/PID/ns/net) instead of the host's. Not with the other network options.",
+			set: func(c *units.Config, v string) (err error) {
+				c.NetworkNamespacePath, err = units.ParseNetnsPath(v)
+				return err
+			}},
+		{short: 'p', long: "port", field: "Ports", arg: requiredArg, meta: "[tcp:|udp:]HOST[:CONTAINER]", section: "Networking",
+			help: "Forward the host's port HOST (tcp unless udp: is given) to port CONTAINER (default: the same) of the container, which needs a veth (--network-veth, --network-bridge or --network-zone). Traffic to any of the host's addresses is forwarded, from other machines, from other network namespaces and from the host itself, also through 127.0.0.1 (and [::1], relayed by sockspawn, TCP only); over IPv4 and IPv6, to the container's first address of each family. The rules live in the nftables table inet sockspawn, in a chain of the machine's own, and go when the machine stops. sockspawn holds the host port while the machine runs: a port another program or machine uses is refused. May be given more than once.",
+			set: func(c *units.Config, v string) error {
+				p, err := units.ParsePort(v)
+				if err == nil {
+					c.Ports = append(c.Ports, p)
+				}
+				return err
+			}},
 		{long: "register", field: "Register", arg: requiredArg, meta: "BOOL", section: "Integration",
 			help: "Register the container with systemd-machined, so that machinectl lists it, journalctl -M, systemctl -M and machinectl shell reach it, and machinectl bind mounts host directories into it (through /run/host/incoming; not with -U, which machined refuses). By default sockspawn registers when machined is there and goes on quietly when it is not; yes makes a failure to register fatal, no skips it.",
 			set: func(c *units.Config, v string) error {
@@ -199,6 +226,12 @@ func options() []option {
 			help: "Make the container's journal visible on the host, in /var/log/journal/MACHINE-ID, where journalctl -m and journalctl -D find it, also after the container is gone. MACHINE-ID is the image's /etc/machine-id, else the one derived from the UUID. host: the journal lives on the host, in a directory made there and bound into the container (this works with --volatile too). guest: it lives in the image, and the host gets a symlink to it. try-host and try-guest: the same, but nothing is done where it cannot be (the host has no /var/log/journal, or a volatile /var for guest). auto (the default for run): repeat what an earlier host or guest boot left on the host, else nothing. no: nothing. sockspawn boot (container@.service) defaults to try-guest, as systemd-nspawn@.service does. The machine ID must differ from the host's.",
 			set: func(c *units.Config, v string) (err error) {
 				c.LinkJournal, err = units.ParseLinkJournal(v)
+				return err
+			}},
+		{long: "settings", field: "Settings", arg: requiredArg, meta: "MODE", section: "Integration",
+			help: "How sockspawn boot, cat and check use the machine's systemd-nspawn settings file, NAME.nspawn. yes (the default): read it from /etc/systemd/nspawn/ or /run/systemd/nspawn/, else from next to the image (/var/lib/machines/NAME.nspawn), where it is not trusted and its privileged settings (Bind=, BindReadOnly=, Capability=, MachineID=, PrivateUsers=, Port= and the network settings) are ignored, with a notice, as systemd-nspawn does. trusted: trust it wherever it is. no: ignore it. /etc/sockspawn/NAME.conf wins over the .nspawn file, key by key, and the command line over both.",
+			set: func(c *units.Config, v string) (err error) {
+				c.Settings, err = units.ParseSettings(v)
 				return err
 			}},
 		{short: 'q', long: "quiet", field: "Quiet", section: "Output",

@@ -355,8 +355,10 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"set-credential": "a:b", "load-credential": "c:/d", "console": "pipe", "listen": "8080",
 		"capability": "CAP_SYS_TIME", "drop-capability": "sys_boot", "private-users": "pick", "register": "no", "timezone": "off",
 		"link-journal": "try-host", "idle-action": "freeze", "idle-action-sec": "5min",
-		"ttys":      "2",
-		"bind-user": "alice",
+		"ttys":           "2",
+		"bind-user":      "alice",
+		"network-bridge": "br0", "network-zone": "web", "network-namespace-path": "/run/netns/x",
+		"port": "udp:53:5353", "settings": "trusted",
 	}
 	for _, o := range options() {
 		if o.long == "help" || o.long == "version" {

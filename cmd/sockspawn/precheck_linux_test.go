@@ -89,11 +89,12 @@ func TestCheckReport(t *testing.T) {
 	c := units.Config{Directory: "/", Machine: "web", Volatile: units.VolatileState, Boot: true,
 		Binds: []units.Bind{{Source: "/srv/data", Target: "/data"}}}
 	d := decision{Image: "/", Machine: "web", Argv: []string{"/usr/lib/systemd/systemd"}}
-	got := checkReport(c, d, "/etc/sockspawn/web.conf")
+	got := checkReport(c, d, "/etc/sockspawn/web.conf", "/etc/systemd/nspawn/web.nspawn")
 	for _, want := range []string{
 		"machine web can boot:\n",
 		"  name           web (a valid machine name and hostname)\n",
 		"  configuration  /etc/sockspawn/web.conf (parsed, every key known)\n",
+		"  nspawn file    /etc/systemd/nspawn/web.nspawn (parsed, every key known)\n",
 		"  image          / (a directory on the host), volatile state: read-only, /var fresh\n",
 		"  init           /usr/lib/systemd/systemd (an executable file in the image)\n",
 		"  bind source    /srv/data (on the host)\n",
@@ -102,7 +103,10 @@ func TestCheckReport(t *testing.T) {
 			t.Errorf("check's report lacks %q:\n%s", want, got)
 		}
 	}
-	got = checkReport(units.Config{Directory: "/img/db"}, decision{Image: "/img/db", Machine: "db", Argv: []string{"/bin/sh", "-c", "true"}}, "")
+	got = checkReport(units.Config{Directory: "/img/db"}, decision{Image: "/img/db", Machine: "db", Argv: []string{"/bin/sh", "-c", "true"}}, "", "")
+	if strings.Contains(got, "nspawn file") {
+		t.Errorf("check's report names an nspawn file where there is none:\n%s", got)
+	}
 	for _, want := range []string{"configuration  none (defaults; looked in /etc/sockspawn", "command        /bin/sh -c true (found where the container looks for it)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check's report lacks %q:\n%s", want, got)

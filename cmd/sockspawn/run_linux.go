@@ -30,6 +30,9 @@ func cmdRun(args []string) int {
 	if pa.Version {
 		return dispatch([]string{"--version"})
 	}
+	if pa.Set["Settings"] {
+		return errorf("--settings: sockspawn run reads no settings file; it is for sockspawn boot, cat and check NAME, which read NAME.nspawn")
+	}
 	return runConfig(pa.Config, nil)
 }
 
@@ -72,6 +75,23 @@ func runConfig(c units.Config, src units.Sources) int {
 	if err := checkIdle(c, len(sockets.files), payload.CanFreeze); err != nil {
 		return errorf("%v", err)
 	}
+	if c.NetworkBridge != "" {
+		if err := payload.CheckBridge(c.NetworkBridge); err != nil {
+			return errorf("%v", err)
+		}
+	}
+	var netns *os.File
+	if c.NetworkNamespacePath != "" {
+		if netns, err = payload.OpenNetNS(c.NetworkNamespacePath); err != nil {
+			return errorf("%v", err)
+		}
+		defer netns.Close()
+	}
+	ports, err := payload.ReservePorts(payloadPorts(c.Ports))
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer ports.Release()
 	osRelease := hostOSRelease()
 	trace("gathered credentials, sockets, os-release")
 	var saidMu sync.Mutex     // warn is called from cleanups running side by side
@@ -164,7 +184,7 @@ func runConfig(c units.Config, src units.Sources) int {
 		Timezone:       hostTimezone(),
 		TimezoneMode:   c.Timezone,
 		UserNS:         userMap(userRange),
-		PrivateNetwork: c.PrivateNetwork || c.NetworkVeth,
+		PrivateNetwork: c.OwnNetwork() || netns != nil && !users.Enabled, // -U: the namespace is not its user namespace's
 		KeepCaps:       units.CapabilityNumbers(c.Capabilities),
 		DropCaps:       units.CapabilityNumbers(c.DropCapabilities),
 		Journal:        journal,
@@ -213,7 +233,7 @@ func runConfig(c units.Config, src units.Sources) int {
 		if sockets.own {
 			atExit = func() {}
 		}
-		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit)
+		status, again, execed := bootOnce(plan, d, c, sockets, userRange, first.file, stop, warn, atExit, hostNet{netns, ports})
 		ran = ran || execed
 		if !again {
 			return status
@@ -235,7 +255,7 @@ func runConfig(c units.Config, src units.Sources) int {
 // the supervisor winds down (they are independent, and each has to wait
 // for the kernel); it returns when the cgroups are gone. warn must be safe
 // for concurrent use.
-func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func()) (status int, again, execed bool) {
+func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSockets, userRange *payload.UserRange, exeCopy *os.File, stop <-chan os.Signal, warn func(string), atExit func(), hn hostNet) (status int, again, execed bool) {
 	closeCopy := func() {
 		if exeCopy != nil {
 			exeCopy.Close()
@@ -264,11 +284,31 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	}
 	spec := payload.StageSpec{Listen: sockets.files, CgroupFD: -1, Stdio: stdio, UserNS: userMap(userRange), Copy: exeCopy, MoveInto: prep.move,
 		ForkOn: activation.RunOnMainThread}
-	if c.PrivateNetwork || c.NetworkVeth {
+	if c.OwnNetwork() {
 		spec.ExtraFlag = unix.CLONE_NEWNET
 	}
-	if c.NetworkVeth {
-		spec.Veth = d.Machine
+	spec.NetNS = hn.netns
+	if c.HasVeth() {
+		spec.Veth, spec.VethBridge = d.Machine, c.VethBridge()
+		if len(c.Ports) > 0 {
+			spec.Forward = &payload.ForwardSpec{Machine: d.Machine, Ports: payloadPorts(c.Ports), Warn: warn, Loopback6: hn.ports.Loopback6}
+			switch {
+			case c.NetworkZone != "":
+				spec.Forward.HostLink = c.VethBridge()
+			case c.NetworkBridge == "":
+				spec.Forward.HostLink = payload.HostLink(d.Machine)
+			}
+		}
+	}
+	if c.NetworkZone != "" {
+		if _, err := payload.EnsureZone(c.VethBridge()); err != nil {
+			return errorf("%v", err), false, false
+		}
+		defer func() {
+			if err := payload.ReleaseZone(c.VethBridge()); err != nil {
+				warn(err.Error())
+			}
+		}()
 	}
 	if cloneLate() {
 		spec.LateCgroupNS = true
@@ -283,6 +323,11 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 	closeCopy() // the stage's own mapping keeps it until the payload runs
 	trace("stage started, plan handed over")
 	if err != nil {
+		if c.HasVeth() {
+			// At once, not when the kernel gets round to the dead
+			// namespace: a zone's bridge goes only once it is empty.
+			_ = payload.RemoveVeth(d.Machine, c.VethBridge())
+		}
 		return errorf("%s: %v", d.Machine, err), false, false
 	}
 	var idle idleSetup
@@ -304,12 +349,24 @@ func bootOnce(plan payload.Plan, d decision, c units.Config, sockets *listenSock
 		releaseCgroups()
 		atExit()
 	}, idle)
-	if c.NetworkVeth {
-		if err := payload.RemoveVeth(d.Machine); err != nil {
+	if st.Forwarder != nil {
+		if err := st.Forwarder.Stop(); err != nil {
+			warn(err.Error())
+		}
+	}
+	if c.HasVeth() {
+		if err := payload.RemoveVeth(d.Machine, c.VethBridge()); err != nil {
 			warn(err.Error())
 		}
 	}
 	return status, sockets.own && !stopped && st.Execed(), st.Execed()
+}
+
+// hostNet is what runConfig holds of the host's network for every boot:
+// the namespace to join, the reserved ports.
+type hostNet struct {
+	netns *os.File
+	ports *payload.PortReservation
 }
 
 // inBackground returns start, which runs f on a goroutine of its own the
@@ -358,6 +415,15 @@ func userMap(r *payload.UserRange) *payload.IDMap {
 type sealedCopy struct {
 	file *os.File
 	err  error
+}
+
+// payloadPorts converts the user's ports to the payload's plain form.
+func payloadPorts(ps []units.Port) []payload.PortForward {
+	out := make([]payload.PortForward, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, payload.PortForward{Proto: p.Proto, Host: p.Host, Container: p.Container})
+	}
+	return out
 }
 
 // payloadBinds converts the user's binds to the payload's plain form.

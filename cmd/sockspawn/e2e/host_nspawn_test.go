@@ -56,6 +56,15 @@ type nspawnHost struct {
 // ready. Its cleanup powers it off and checks that nothing of it is left.
 func startNspawnHost(t *testing.T) *nspawnHost {
 	t.Helper()
+	return startNspawnHostWith(t)
+}
+
+// startNspawnHostWith is startNspawnHost with more options for
+// systemd-nspawn, such as --private-network for networking tests, which
+// keeps the nspawn host's links, addresses, nftables rules and
+// forwarding settings away from this machine's.
+func startNspawnHostWith(t *testing.T, extra ...string) *nspawnHost {
+	t.Helper()
 	needSystemd(t)
 	nspawn, err := exec.LookPath("systemd-nspawn")
 	if err != nil {
@@ -83,8 +92,8 @@ func startNspawnHost(t *testing.T) *nspawnHost {
 		"--bind-ro=" + filepath.Join(h.Stage, "usr/local") + ":/usr/local",
 		"--system-call-filter=bpf pidfd_getfd",
 		"-b", "--notify-ready=yes", "-M", h.Name,
-		"systemd.firstboot=off",
 	}
+	args = append(append(args, extra...), "systemd.firstboot=off")
 	// systemd-nspawn makes its payload and supervisor cgroups below its
 	// own cgroup: a shell puts itself into ours (in both hierarchies on
 	// a hybrid machine), then becomes systemd-nspawn.
