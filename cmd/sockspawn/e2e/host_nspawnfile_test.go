@@ -95,10 +95,12 @@ func TestHostNspawnFile(t *testing.T) {
 	// A key sockspawn does not support, and an unknown one, are refused
 	// naming file, line and key, by check (what container@.socket runs
 	// first) as by the service.
-	for file, want := range map[string]string{
-		"[Exec]\nBoot=yes\nUser=nobody\n": "/etc/systemd/nspawn/bad.nspawn:3: User= in [Exec] is not supported by sockspawn",
-		"[Network]\nPorts=80\n":           `/etc/systemd/nspawn/bad.nspawn:2: unknown key "Ports" in [Network]`,
+	// In this order: the service below starts with the last one.
+	for _, c := range []struct{ file, want string }{
+		{"[Exec]\nBoot=yes\nUser=nobody\n", "/etc/systemd/nspawn/bad.nspawn:3: User= in [Exec] is not supported by sockspawn"},
+		{"[Network]\nPorts=80\n", `/etc/systemd/nspawn/bad.nspawn:2: unknown key "Ports" in [Network]`},
 	} {
+		file, want := c.file, c.want
 		h.WriteFile(t, "/etc/systemd/nspawn/bad.nspawn", file)
 		if r := h.Run(t, 30*time.Second, "sockspawn", "check", "bad"); r.Status == 0 || !strings.Contains(r.Stderr, want) {
 			t.Errorf("sockspawn check bad with %q: %s\nwant an error containing %q", file, r, want)
