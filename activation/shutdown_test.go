@@ -138,6 +138,32 @@ func TestShutdownImmediate(t *testing.T) {
 	}
 }
 
+// Waiting holds exactly while a request waits for the init's handler.
+func TestShutdownWaiting(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Shutdown{Boot: true}
+	if s.Waiting() {
+		t.Fatal("waiting before any request")
+	}
+	s.Request(now)
+	if !s.Waiting() {
+		t.Fatal("not waiting after a request before the init takes SIGRTMIN+3")
+	}
+	if a, _ := s.Level2(now); a != SendRTMin3 || s.Waiting() {
+		t.Fatalf("the init takes SIGRTMIN+3: %v sent, waiting %v; want SIGRTMIN+3, not waiting", a, s.Waiting())
+	}
+	s = Shutdown{Boot: true}
+	s.Request(now)
+	if a, _ := s.Deadline(now.Add(DefaultGrace)); a != SendTerm || s.Waiting() {
+		t.Fatalf("grace over: %v sent, waiting %v; want SIGTERM, not waiting", a, s.Waiting())
+	}
+	s = Shutdown{}
+	s.Request(now)
+	if s.Waiting() {
+		t.Fatal("waiting outside boot mode")
+	}
+}
+
 func TestActionString(t *testing.T) {
 	for a, want := range map[Action]string{None: "none", SendRTMin3: "SIGRTMIN+3", SendTerm: "SIGTERM", SendKill: "SIGKILL", 9: "Action(9)"} {
 		if got := a.String(); got != want {

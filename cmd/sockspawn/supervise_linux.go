@@ -256,7 +256,13 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 	}
 	readySeen := false
 	msgs := relay.Messages()
+	watch := haltWatch{pid: st.Cmd.Process.Pid}
+	defer watch.stop()
 	for {
+		if watch.check(sd) {
+			trace("the init takes SIGRTMIN+3 (its signal masks say so)")
+			act(sd.Level2(time.Now()))
+		}
 		rearm()
 		if readySeen {
 			release()
@@ -307,6 +313,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 				continue
 			}
 			stop(activation.None)
+		case <-watch.C: // checked at the top of the loop
 		case <-timerC:
 			timer, timerC = nil, nil
 			act(sd.Deadline(time.Now()))
