@@ -61,16 +61,22 @@ const (
 // says READY=1, or when the init's signal masks show it (HaltHandled),
 // whichever comes first; while Waiting, it should look at the masks. Until
 // then the request is held for Grace, and SIGTERM is sent if none of these
-// comes: an init that never takes SIGRTMIN+3 is not systemd, for which
-// SIGTERM means "re-execute". Whatever was sent, SIGKILL follows KillAfter
+// comes, unless the init is systemd (Systemd): for systemd SIGTERM means
+// "re-execute", never "stop", so a systemd init that has not taken
+// SIGRTMIN+3 by then stays held, still watched, for KillAfter more, and
+// gets SIGKILL after that. Whatever was sent, SIGKILL follows KillAfter
 // later. Outside boot mode the payload gets SIGTERM, then SIGKILL. A second
 // request kills at once.
 type Shutdown struct {
 	Boot      bool          // the payload is an init (-b)
 	Grace     time.Duration // zero: DefaultGrace
 	KillAfter time.Duration // zero: DefaultBootKillAfter or DefaultKillAfter
+	// Systemd says the init is systemd; the caller sets it once it knows
+	// (the init's name), at the latest before calling Deadline.
+	Systemd bool
 
 	state    shutdownState
+	overdue  bool // held past Grace: the next deadline kills
 	level2   bool
 	sent     Action // the last signal sent
 	deadline time.Time
@@ -163,10 +169,15 @@ func (s *Shutdown) Deadline(now time.Time) (Action, time.Time) {
 	if s.deadline.IsZero() || now.Before(s.deadline) {
 		return None, s.deadline
 	}
-	switch s.state {
-	case held:
+	switch {
+	case s.state == held && s.overdue:
+		return s.kill()
+	case s.state == held && s.Systemd && s.Boot:
+		s.overdue, s.deadline = true, now.Add(s.killAfter())
+		return None, s.deadline
+	case s.state == held:
 		return s.signal(SendTerm, now)
-	case signalled:
+	case s.state == signalled:
 		return s.kill()
 	}
 	return None, s.deadline

@@ -15,3 +15,10 @@ func HaltHandled(pid int) (bool, error) {
 	}
 	return HaltHandledStatus(b), nil
 }
+
+// IsSystemd reports whether the process pid runs systemd, by its name
+// (what the kernel took from the file it executed).
+func IsSystemd(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return err == nil && string(b) == "systemd\n"
+}

@@ -71,3 +71,13 @@ func FuzzHaltHandledStatus(f *testing.F) {
 		}
 	})
 }
+
+// IsSystemd goes by the process's name: this test binary is not systemd.
+func TestIsSystemdSelf(t *testing.T) {
+	if IsSystemd(os.Getpid()) {
+		t.Errorf("IsSystemd(self) = true for %s", os.Args[0])
+	}
+	if IsSystemd(-1) {
+		t.Errorf("IsSystemd(-1) = true")
+	}
+}
