@@ -33,9 +33,9 @@ func (a Action) String() string {
 
 // Default timeouts of a Shutdown, used where its fields are zero.
 const (
-	// DefaultGrace is how long a booting container may take to announce
-	// X_SYSTEMD_SIGNALS_LEVEL=2 after a stop was requested, before the
-	// supervisor falls back to SIGTERM.
+	// DefaultGrace is how long a booting container's init may take, after
+	// a stop was requested, to show that it takes SIGRTMIN+3 (see
+	// Shutdown), before the supervisor falls back to SIGTERM.
 	DefaultGrace = 10 * time.Second
 	// DefaultBootKillAfter is how long a booted init may take to shut down
 	// before SIGKILL. It is below systemd's default stop timeout of 90s so
@@ -56,17 +56,27 @@ const (
 // one; the zero time means none.
 //
 // In boot mode a systemd init is stopped cleanly with SIGRTMIN+3, but only
-// once it has announced X_SYSTEMD_SIGNALS_LEVEL=2 (before that it may not
-// have its handlers yet): until then the request is held for Grace, and
-// SIGTERM is sent if the announcement does not come. Whatever was sent,
-// SIGKILL follows KillAfter later. Outside boot mode the payload gets
-// SIGTERM, then SIGKILL. A second request kills at once.
+// once it can take it (before that the kernel drops it): the caller calls
+// Level2 when the init announces X_SYSTEMD_SIGNALS_LEVEL=2, when systemd
+// says READY=1, or when the init's signal masks show it (HaltHandled),
+// whichever comes first; while Waiting, it should look at the masks. Until
+// then the request is held for Grace, and SIGTERM is sent if none of these
+// comes, unless the init is systemd (Systemd): for systemd SIGTERM means
+// "re-execute", never "stop", so a systemd init that has not taken
+// SIGRTMIN+3 by then stays held, still watched, for KillAfter more, and
+// gets SIGKILL after that. Whatever was sent, SIGKILL follows KillAfter
+// later. Outside boot mode the payload gets SIGTERM, then SIGKILL. A second
+// request kills at once.
 type Shutdown struct {
 	Boot      bool          // the payload is an init (-b)
 	Grace     time.Duration // zero: DefaultGrace
 	KillAfter time.Duration // zero: DefaultBootKillAfter or DefaultKillAfter
+	// Systemd says the init is systemd; the caller sets it once it knows
+	// (the init's name), at the latest before calling Deadline.
+	Systemd bool
 
 	state    shutdownState
+	overdue  bool // held past Grace: the next deadline kills
 	level2   bool
 	sent     Action // the last signal sent
 	deadline time.Time
@@ -114,6 +124,10 @@ func (s *Shutdown) Request(now time.Time) (Action, time.Time) {
 	return s.kill()
 }
 
+// Waiting reports whether a stop request is held until the init can take
+// SIGRTMIN+3.
+func (s *Shutdown) Waiting() bool { return s.state == held }
+
 // Immediate is the signal Request would send right now, with nothing
 // held: SIGRTMIN+3 or SIGTERM while no stop was requested yet, None
 // otherwise (a request would be held, or would be a second one). It lets
@@ -132,7 +146,8 @@ func (s *Shutdown) Immediate() Action {
 	return None
 }
 
-// Level2 handles the init's X_SYSTEMD_SIGNALS_LEVEL=2 announcement. It
+// Level2 handles the news that the init takes SIGRTMIN+3: its
+// X_SYSTEMD_SIGNALS_LEVEL=2 announcement, or its signal masks. It
 // also ends a fallback: an init that announces after it was sent SIGTERM
 // is systemd (which takes SIGTERM as "re-execute", not "stop"), so it now
 // gets SIGRTMIN+3 with a fresh kill deadline.
@@ -154,10 +169,15 @@ func (s *Shutdown) Deadline(now time.Time) (Action, time.Time) {
 	if s.deadline.IsZero() || now.Before(s.deadline) {
 		return None, s.deadline
 	}
-	switch s.state {
-	case held:
+	switch {
+	case s.state == held && s.overdue:
+		return s.kill()
+	case s.state == held && s.Systemd && s.Boot:
+		s.overdue, s.deadline = true, now.Add(s.killAfter())
+		return None, s.deadline
+	case s.state == held:
 		return s.signal(SendTerm, now)
-	case signalled:
+	case s.state == signalled:
 		return s.kill()
 	}
 	return None, s.deadline

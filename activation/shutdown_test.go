@@ -46,6 +46,22 @@ func TestShutdown(t *testing.T) {
 			{level2, DefaultGrace + 2*time.Second, None, DefaultGrace + time.Second + DefaultBootKillAfter},
 			{deadline, DefaultGrace + time.Second + DefaultBootKillAfter, SendKill, -1},
 		}},
+		{"boot, systemd never gets SIGTERM: held, then killed", Shutdown{Boot: true, Systemd: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{deadline, DefaultGrace, None, DefaultGrace + DefaultBootKillAfter},
+			{deadline, DefaultGrace + DefaultBootKillAfter - time.Nanosecond, None, DefaultGrace + DefaultBootKillAfter},
+			{deadline, DefaultGrace + DefaultBootKillAfter, SendKill, -1},
+		}},
+		{"boot, systemd takes SIGRTMIN+3 late, while overdue", Shutdown{Boot: true, Systemd: true}, []step{
+			{request, 0, None, DefaultGrace},
+			{deadline, DefaultGrace, None, DefaultGrace + DefaultBootKillAfter},
+			{level2, DefaultGrace + time.Second, SendRTMin3, DefaultGrace + time.Second + DefaultBootKillAfter},
+			{deadline, DefaultGrace + time.Second + DefaultBootKillAfter, SendKill, -1},
+		}},
+		{"not boot, systemd flag changes nothing", Shutdown{Systemd: true}, []step{
+			{request, 0, SendTerm, DefaultKillAfter},
+			{deadline, DefaultKillAfter, SendKill, -1},
+		}},
 		{"boot, early deadline call does nothing", Shutdown{Boot: true}, []step{
 			{request, 0, None, DefaultGrace},
 			{deadline, DefaultGrace - time.Nanosecond, None, DefaultGrace},
@@ -138,10 +154,67 @@ func TestShutdownImmediate(t *testing.T) {
 	}
 }
 
+// Waiting holds exactly while a request waits for the init's handler.
+func TestShutdownWaiting(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Shutdown{Boot: true}
+	if s.Waiting() {
+		t.Fatal("waiting before any request")
+	}
+	s.Request(now)
+	if !s.Waiting() {
+		t.Fatal("not waiting after a request before the init takes SIGRTMIN+3")
+	}
+	if a, _ := s.Level2(now); a != SendRTMin3 || s.Waiting() {
+		t.Fatalf("the init takes SIGRTMIN+3: %v sent, waiting %v; want SIGRTMIN+3, not waiting", a, s.Waiting())
+	}
+	s = Shutdown{Boot: true}
+	s.Request(now)
+	if a, _ := s.Deadline(now.Add(DefaultGrace)); a != SendTerm || s.Waiting() {
+		t.Fatalf("grace over: %v sent, waiting %v; want SIGTERM, not waiting", a, s.Waiting())
+	}
+	s = Shutdown{}
+	s.Request(now)
+	if s.Waiting() {
+		t.Fatal("waiting outside boot mode")
+	}
+}
+
 func TestActionString(t *testing.T) {
 	for a, want := range map[Action]string{None: "none", SendRTMin3: "SIGRTMIN+3", SendTerm: "SIGTERM", SendKill: "SIGKILL", 9: "Action(9)"} {
 		if got := a.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(a), got, want)
 		}
 	}
+}
+
+// Whatever comes in whatever order, a systemd init in boot mode is never
+// sent SIGTERM, and SIGKILL comes only from a deadline or a second request.
+func FuzzShutdownSystemdNoTerm(f *testing.F) {
+	f.Add([]byte{0, 2, 2, 1})
+	f.Add([]byte{0, 2, 1, 2, 0})
+	f.Fuzz(func(t *testing.T, events []byte) {
+		s := Shutdown{Boot: true, Systemd: true}
+		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		requests := 0
+		for i, e := range events {
+			now = now.Add(time.Duration(e>>2) * time.Second)
+			var a Action
+			switch e % 3 {
+			case 0:
+				requests++
+				a, _ = s.Request(now)
+			case 1:
+				a, _ = s.Level2(now)
+			case 2:
+				a, _ = s.Deadline(now)
+			}
+			if a == SendTerm {
+				t.Fatalf("event %d (%v): SIGTERM sent to a systemd init", i, events[:i+1])
+			}
+			if a == SendKill && e%3 == 1 {
+				t.Fatalf("event %d: SIGKILL on the news of level 2", i)
+			}
+		}
+	})
 }

@@ -171,6 +171,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		}
 		if sig := a.Signal(); sig != 0 {
 			_ = st.Signal(sig)
+			trace(a.String() + " sent to the container's init")
 		}
 	}
 	// lastArmed is what the loop last put in armed: when armed no longer
@@ -233,7 +234,7 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 		// The container first, the host manager after: telling it
 		// costs a socket round trip the shutdown need not wait for.
 		act(a, deadline)
-		trace("stop signal sent to the container's init")
+		trace("stop request handled")
 		notifyHost("STOPPING=1")
 		warmer.StartStop()
 	}
@@ -256,7 +257,13 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 	}
 	readySeen := false
 	msgs := relay.Messages()
+	watch := haltWatch{pid: st.Cmd.Process.Pid}
+	defer watch.stop()
 	for {
+		if watch.check(sd) {
+			trace("the init takes SIGRTMIN+3 (its signal masks say so)")
+			act(sd.Level2(time.Now()))
+		}
 		rearm()
 		if readySeen {
 			release()
@@ -307,8 +314,12 @@ func superviseLoop(st *payload.Stage, d decision, c units.Config, sd *activation
 				continue
 			}
 			stop(activation.None)
+		case <-watch.C: // checked at the top of the loop
 		case <-timerC:
 			timer, timerC = nil, nil
+			// A held stop's fallback is SIGTERM, which systemd takes as
+			// "re-execute": never for a systemd init.
+			sd.Systemd = sd.Systemd || activation.IsSystemd(st.Cmd.Process.Pid)
 			act(sd.Deadline(time.Now()))
 		case req := <-idleOff:
 			// Idle poweroff: a clean stop, but not a stop request: with
