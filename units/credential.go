@@ -91,19 +91,6 @@ func FormatCredential(c Credential) string {
 	return c.ID + ":" + cescape(c.Data)
 }
 
-// CheckCredentials reports a credential ID given twice, which nspawn
-// rejects too.
-func CheckCredentials(creds []Credential) error {
-	seen := make(map[string]bool, len(creds))
-	for _, c := range creds {
-		if seen[c.ID] {
-			return fmt.Errorf("credential %q is given more than once", c.ID)
-		}
-		seen[c.ID] = true
-	}
-	return nil
-}
-
 // cunescape undoes C escapes as systemd's cunescape() with
 // UNESCAPE_ACCEPT_NUL does. The result is never nil.
 func cunescape(s string) ([]byte, error) {

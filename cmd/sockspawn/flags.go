@@ -132,7 +132,7 @@ func options() []option {
 				return err
 			}},
 		{long: "set-credential", field: "Credentials", arg: requiredArg, meta: "ID:VALUE", section: "Credentials",
-			help: "Pass a credential to the container's init, in /run/host/credentials/ID (a ramfs, read-only to the container) with $CREDENTIALS_DIRECTORY pointing there. VALUE may use C escapes such as \\n and \\x00.",
+			help: "Pass a credential to the container's init, in /run/host/credentials/ID (a ramfs, read-only to the container) with $CREDENTIALS_DIRECTORY pointing there. VALUE may use C escapes such as \\n and \\x00. Of several credentials with one ID, with this flag or --load-credential, the last one wins, and it wins over one of that ID passed on from sockspawn's own service.",
 			set: func(c *units.Config, v string) error {
 				cr, err := units.ParseSetCredential(v)
 				c.Credentials = append(c.Credentials, cr)
