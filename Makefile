@@ -68,23 +68,18 @@ bench: build bench-binary
 demo: build bench-binary
 	.ci/demo bin/sockspawn bin/sockspawn-bench
 
-# The man page comes from the binary's own help; the unit templates get
-# the binary's installed directory for @BINDIR@. systemd reads units from
-# /usr/local/lib/systemd/system too; run `systemctl daemon-reload` after.
+# The man page comes from the binary's own help, and so do the unit
+# templates: `sockspawn __install-units` writes them with ExecStart= in
+# BINDIR, first, so that a BINDIR systemd would not read as one path is
+# refused before anything is installed.
+# systemd reads units from /usr/local/lib/systemd/system too; run
+# `systemctl daemon-reload` after.
 install: build
 	bin/sockspawn __man > bin/sockspawn.1
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR)
+	bin/sockspawn __install-units '$(DESTDIR)' '$(BINDIR)' '$(UNITDIR)'
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	install -m 0755 bin/sockspawn $(DESTDIR)$(BINDIR)/sockspawn
 	install -m 0644 bin/sockspawn.1 $(DESTDIR)$(MANDIR)/sockspawn.1
-	@set -e; for unit in $(UNITS); do \
-		if [ -f templates/$$unit ]; then \
-			sed 's|@BINDIR@|$(BINDIR)|g' templates/$$unit > bin/$$unit; \
-			echo "install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit"; \
-			install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit; \
-		else \
-			echo "templates/$$unit: not there, not installed"; \
-		fi; \
-	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockspawn $(DESTDIR)$(MANDIR)/sockspawn.1

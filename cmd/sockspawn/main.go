@@ -80,6 +80,8 @@ func dispatch(args []string) int {
 		return 0
 	case "__cleanup":
 		return cmdCleanup(args[1:])
+	case "__install-units":
+		return cmdInstallUnits(args[1:])
 	}
 	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat, check, login, bind; see sockspawn --help)\n", args[0])
 	return 1
