@@ -2,6 +2,8 @@ package activation
 
 import (
 	"strings"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // MaxCredentialSize is the largest credential accepted, systemd's
@@ -24,7 +26,7 @@ type Credential struct {
 // (printable ASCII, no ':').
 func CredentialNameValid(id string) bool {
 	return id != "" && id != "." && id != ".." && len(id) <= maxCredentialName &&
-		!strings.Contains(id, "/") && FDNameValid(id)
+		!strings.Contains(id, "/") && systemd.FDNameValid(id)
 }
 
 // MergeCredentials returns inherited with explicit laid over it: an explicit

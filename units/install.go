@@ -60,7 +60,7 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	seen := map[string]bool{}
 	var streams []string
 	for _, l := range opts.Listen {
-		if _, err := ParseListen(l); err != nil {
+		if err := parseListenStream(l); err != nil {
 			return nil, err
 		}
 		if seen[l] {

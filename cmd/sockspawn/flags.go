@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -164,11 +163,9 @@ func options() []option {
 		{long: "listen", field: "Listen", arg: requiredArg, meta: "ADDRESS", section: "Sockets",
 			help: "Bind a listening socket on the host and boot the container only when the first connection arrives, then pass the socket to its init exactly as systemd would (LISTEN_FDS, LISTEN_FDNAMES). ADDRESS takes systemd's ListenStream= syntax (a port, HOST:PORT, [IPv6]:PORT, /path or @abstract), optionally prefixed with NAME= and with datagram: or seqpacket:. For hosts without systemd as PID 1; under systemd, use a socket unit. May be given more than once.",
 			set: func(c *units.Config, v string) error {
-				if _, err := activation.ParseListenAddress(v); err != nil {
-					return err
-				}
-				c.Listen = append(c.Listen, v)
-				return nil
+				l, err := units.ParseListen(v)
+				c.Listen = append(c.Listen, l)
+				return err
 			}},
 		{long: "idle-action", field: "IdleAction", arg: requiredArg, meta: "ACTION", section: "Sockets",
 			help: "What to do once the machine has been idle for --idle-action-sec: freeze (freeze the container's cgroup with cgroup2's freezer; the next connection thaws it, and it accepts that connection itself), poweroff (shut it down cleanly, exit status 0; under systemd the socket unit stays listening and its next connection starts the service again; with --listen sockspawn boots it again on the next connection) or ignore (the default: run until stopped). Idle means that none of the sockets passed to the container (by the socket unit or --listen) has a connection open or waiting to be accepted, or a datagram waiting, that none arrived, and that nothing inside holds /run/host/busy (flock --shared /run/host/busy COMMAND keeps it awake while COMMAND runs), for the whole period. Needs sockets to watch; freeze needs cgroup2. With -b the init gets systemd.service_watchdogs=0, unless its arguments set it: a freeze longer than a service's WatchdogSec= would fail that service on the thaw.",
