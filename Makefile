@@ -4,6 +4,8 @@
 #   make test                 go vet, then every test; as root with
 #                             SOCKSPAWN_E2E=1 the end-to-end tests boot
 #                             containers too (what .ci/run does)
+#   make test-race            the unit tests under the race detector
+#   make test-unprivileged    the unit tests as nobody (run it as root)
 #   make fuzz                 run every fuzz target for FUZZTIME
 #   make bench                sockspawn against systemd-nspawn (root)
 #   make demo                 boot this machine's own OS in a container (root)
@@ -27,15 +29,20 @@ FUZZTIME   ?= 300000x
 ROUNDS     ?= 15
 BENCHFLAGS ?=
 
-# One static binary: no cgo anywhere, tests included.
+# One static binary: no cgo, and the tests are built the same way; only
+# the race detector's test binaries (make test-race) are built with cgo,
+# which it needs.
 export CGO_ENABLED := 0
+
+# The unit tests: every package but the end-to-end tests' (root, long).
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/cmd/sockspawn/e2e')
 
 UNITS := container@.service container@.socket
 
 # Debian packages are installed only where the command is missing.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: all build bench-binary test fuzz bench demo install uninstall clean readme
+.PHONY: all build bench-binary test test-race test-unprivileged fuzz bench demo install uninstall clean readme
 
 all: build
 
@@ -48,6 +55,14 @@ bench-binary:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+
+test-race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(UNIT_PKGS)
+
+# As root: .ci/test-unprivileged builds as root and runs each test binary
+# as nobody, then lists what was skipped and why.
+test-unprivileged:
+	.ci/test-unprivileged -timeout 15m $(UNIT_PKGS)
 
 # Fuzz targets are found with `go test -list '^Fuzz'` in every package
 # that has tests, and each runs for FUZZTIME (executions, or a duration).
