@@ -6,6 +6,7 @@
 #                             containers too (what .ci/run does)
 #   make test-race            the unit tests under the race detector
 #   make test-unprivileged    the unit tests as nobody (run it as root)
+#   make lint                 staticcheck (staticcheck.conf)
 #   make fuzz                 run every fuzz target for FUZZTIME
 #   make bench                sockspawn against systemd-nspawn (root)
 #   make demo                 boot this machine's own OS in a container (root)
@@ -42,7 +43,7 @@ UNITS := container@.service container@.socket
 # Debian packages are installed only where the command is missing.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: all build bench-binary test test-race test-unprivileged fuzz bench demo install uninstall clean readme
+.PHONY: all build bench-binary test test-race test-unprivileged lint fuzz bench demo install uninstall clean readme
 
 all: build
 
@@ -58,6 +59,12 @@ test:
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(UNIT_PKGS)
+
+# staticcheck at a fixed version, built into bin/ (not a module of ours).
+STATICCHECK_VERSION ?= v0.8.2
+lint:
+	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	bin/staticcheck ./...
 
 # As root: .ci/test-unprivileged builds as root and runs each test binary
 # as nobody, then lists what was skipped and why.
