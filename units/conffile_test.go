@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseConfigFile(t *testing.T) {
@@ -44,7 +46,7 @@ Parameters=more
 LinkJournal=try-host
 `,
 		want: Config{
-			Directory: "/srv/web", Hostname: "web.lan", Boot: true, Volatile: VolatileState,
+			Directory: "/srv/web", Hostname: "web.lan", Boot: true, Volatile: systemd.VolatileState,
 			Binds:       []Bind{{"/srv/data", "/data", false, true}, {"/etc/resolv.conf", "/etc/resolv.conf", true, true}},
 			Environment: []string{"LANG=C.UTF-8", "GREETING=hello world"},
 			Credentials: []Credential{{ID: "pw", Data: []byte("secret")}, {ID: "key", Path: "/etc/key"}},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseBool(t *testing.T) {
@@ -31,11 +33,11 @@ func TestParseBool(t *testing.T) {
 func TestParseVolatile(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    Volatile
+		want    systemd.Volatile
 		wantErr string
 	}{
-		{"no", VolatileNo, ""}, {"yes", VolatileYes, ""}, {"state", VolatileState, ""},
-		{"true", VolatileYes, ""}, {"0", VolatileNo, ""}, {"STATE", VolatileState, ""},
+		{"no", systemd.VolatileNo, ""}, {"yes", systemd.VolatileYes, ""}, {"state", systemd.VolatileState, ""},
+		{"true", systemd.VolatileYes, ""}, {"0", systemd.VolatileNo, ""}, {"STATE", systemd.VolatileState, ""},
 		{"overlay", "", `invalid --volatile "overlay": overlay mode is not supported`},
 		{"", "", "unknown mode"},
 		{"ram", "", `invalid --volatile "ram": unknown mode (use no, yes or state)`},
