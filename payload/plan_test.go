@@ -97,11 +97,11 @@ func TestNewPlanCopiesOptions(t *testing.T) {
 	}
 	// The user's --capability keeps, --drop-capability drops.
 	o.PrivateNetwork = false
-	o.KeepCaps, o.DropCaps = []int{capSysTime, capNetAdmin}, []int{22}
+	o.KeepCaps, o.DropCaps = []int{unix.CAP_SYS_TIME, unix.CAP_NET_ADMIN}, []int{22}
 	p, _ = NewPlan(o)
 	want := []int{22}
 	for _, c := range DroppedCapabilities(false) {
-		if c != capSysTime && c != capNetAdmin {
+		if c != unix.CAP_SYS_TIME && c != unix.CAP_NET_ADMIN {
 			want = append(want, c)
 		}
 	}
