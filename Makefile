@@ -4,6 +4,9 @@
 #   make test                 go vet, then every test; as root with
 #                             SOCKSPAWN_E2E=1 the end-to-end tests boot
 #                             containers too (what .ci/run does)
+#   make test-race            the unit tests under the race detector
+#   make test-unprivileged    the unit tests as nobody (run it as root)
+#   make lint                 staticcheck (staticcheck.conf)
 #   make fuzz                 run every fuzz target for FUZZTIME
 #   make bench                sockspawn against systemd-nspawn (root)
 #   make demo                 boot this machine's own OS in a container (root)
@@ -27,15 +30,20 @@ FUZZTIME   ?= 300000x
 ROUNDS     ?= 15
 BENCHFLAGS ?=
 
-# One static binary: no cgo anywhere, tests included.
+# One static binary: no cgo, and the tests are built the same way; only
+# the race detector's test binaries (make test-race) are built with cgo,
+# which it needs.
 export CGO_ENABLED := 0
+
+# The unit tests: every package but the end-to-end tests' (root, long).
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/cmd/sockspawn/e2e')
 
 UNITS := container@.service container@.socket
 
 # Debian packages are installed only where the command is missing.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: all build bench-binary test fuzz bench demo install uninstall clean readme
+.PHONY: all build bench-binary test test-race test-unprivileged lint fuzz bench demo install uninstall clean readme
 
 all: build
 
@@ -48,6 +56,20 @@ bench-binary:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+
+test-race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(UNIT_PKGS)
+
+# staticcheck at a fixed version, built into bin/ (not a module of ours).
+STATICCHECK_VERSION ?= v0.8.2
+lint:
+	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	bin/staticcheck ./...
+
+# As root: .ci/test-unprivileged builds as root and runs each test binary
+# as nobody, then lists what was skipped and why.
+test-unprivileged:
+	.ci/test-unprivileged -timeout 15m $(UNIT_PKGS)
 
 # Fuzz targets are found with `go test -list '^Fuzz'` in every package
 # that has tests, and each runs for FUZZTIME (executions, or a duration).
@@ -68,23 +90,18 @@ bench: build bench-binary
 demo: build bench-binary
 	.ci/demo bin/sockspawn bin/sockspawn-bench
 
-# The man page comes from the binary's own help; the unit templates get
-# the binary's installed directory for @BINDIR@. systemd reads units from
-# /usr/local/lib/systemd/system too; run `systemctl daemon-reload` after.
+# The man page comes from the binary's own help, and so do the unit
+# templates: `sockspawn __install-units` writes them with ExecStart= in
+# BINDIR, first, so that a BINDIR systemd would not read as one path is
+# refused before anything is installed.
+# systemd reads units from /usr/local/lib/systemd/system too; run
+# `systemctl daemon-reload` after.
 install: build
 	bin/sockspawn __man > bin/sockspawn.1
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR)
+	bin/sockspawn __install-units '$(DESTDIR)' '$(BINDIR)' '$(UNITDIR)'
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	install -m 0755 bin/sockspawn $(DESTDIR)$(BINDIR)/sockspawn
 	install -m 0644 bin/sockspawn.1 $(DESTDIR)$(MANDIR)/sockspawn.1
-	@set -e; for unit in $(UNITS); do \
-		if [ -f templates/$$unit ]; then \
-			sed 's|@BINDIR@|$(BINDIR)|g' templates/$$unit > bin/$$unit; \
-			echo "install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit"; \
-			install -m 0644 bin/$$unit $(DESTDIR)$(UNITDIR)/$$unit; \
-		else \
-			echo "templates/$$unit: not there, not installed"; \
-		fi; \
-	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockspawn $(DESTDIR)$(MANDIR)/sockspawn.1

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // LoadCredential reads the credential id for --load-credential=ID:PATH. An
@@ -15,7 +17,7 @@ import (
 // be set. The file must be a regular file (sockets and FIFOs are refused)
 // of at most MaxCredentialSize bytes.
 func LoadCredential(id, path, credDir string) (Credential, error) {
-	if !CredentialNameValid(id) {
+	if !systemd.CredentialNameValid(id) {
 		return Credential{}, fmt.Errorf("credential %q: invalid credential name", truncate(id))
 	}
 	if err := checkCredentialPath(path); err != nil {
@@ -50,7 +52,7 @@ func InheritedCredentials(credDir string) ([]Credential, error) {
 	}
 	var creds []Credential
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !CredentialNameValid(e.Name()) {
+		if !e.Type().IsRegular() || !systemd.CredentialNameValid(e.Name()) {
 			continue
 		}
 		data, err := readCredentialFile(filepath.Join(credDir, e.Name()))
@@ -94,7 +96,7 @@ func checkCredentialPath(path string) error {
 			return fmt.Errorf("path %q contains a NUL byte", truncate(path))
 		}
 		return nil
-	case CredentialNameValid(path):
+	case systemd.CredentialNameValid(path):
 		return nil
 	}
 	return fmt.Errorf("path %q is neither absolute nor the name of an inherited credential", truncate(path))

@@ -1,30 +1,14 @@
 package activation
 
-import (
-	"strings"
-)
-
 // MaxCredentialSize is the largest credential accepted, systemd's
 // CREDENTIAL_SIZE_MAX (1 MiB).
 const MaxCredentialSize = 1 << 20
 
-// maxCredentialName is the longest credential name (NAME_MAX).
-const maxCredentialName = 255
-
 // Credential is one credential for the container, as its init will find it
 // in $CREDENTIALS_DIRECTORY/ID.
 type Credential struct {
-	ID   string // the file name, valid for CredentialNameValid
+	ID   string // the file name, valid for systemd.CredentialNameValid
 	Data []byte // the contents, at most MaxCredentialSize bytes
-}
-
-// CredentialNameValid reports whether id may name a credential, with the
-// rules of systemd's credential_name_valid: a valid file name (not empty,
-// not "." or "..", no '/', at most 255 bytes) that is also a valid fd name
-// (printable ASCII, no ':').
-func CredentialNameValid(id string) bool {
-	return id != "" && id != "." && id != ".." && len(id) <= maxCredentialName &&
-		!strings.Contains(id, "/") && FDNameValid(id)
 }
 
 // MergeCredentials returns inherited with explicit laid over it: an explicit

@@ -2,35 +2,8 @@ package activation
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 )
-
-func TestCredentialNameValid(t *testing.T) {
-	tests := []struct {
-		id   string
-		want bool
-	}{
-		{"password", true},
-		{"tls.key", true},
-		{"a b", true},
-		{strings.Repeat("a", 255), true},
-		{"", false},
-		{".", false},
-		{"..", false},
-		{"...", true},
-		{"a/b", false},
-		{"a:b", false},
-		{"a\nb", false},
-		{"caf\u00e9", false},
-		{strings.Repeat("a", 256), false},
-	}
-	for _, tt := range tests {
-		if got := CredentialNameValid(tt.id); got != tt.want {
-			t.Errorf("CredentialNameValid(%q) = %v, want %v", tt.id, got, tt.want)
-		}
-	}
-}
 
 func TestMergeCredentials(t *testing.T) {
 	c := func(id, data string) Credential { return Credential{id, []byte(data)} }

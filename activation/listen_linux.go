@@ -10,9 +10,11 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
-// Open creates, binds and (for stream and seqpacket sockets) listens on the
+// OpenListen creates, binds and (for stream and seqpacket sockets) listens on the
 // socket, the way a systemd socket unit does with its defaults: backlog
 // SOMAXCONN, SO_REUSEADDR on inet sockets, the port-only form listening on
 // IPv6 and IPv4 at once (or IPv4 alone when the kernel has no IPv6), and a
@@ -20,16 +22,16 @@ import (
 // stale socket file at the path is removed; any other kind of file there is
 // an error. The fd is close-on-exec and blocking, and the returned file is
 // named after s.Name.
-func (s ListenSpec) Open() (*os.File, error) {
-	fd, err := s.open()
+func OpenListen(s systemd.Listen) (*os.File, error) {
+	fd, err := openListen(s)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s, err)
 	}
 	return os.NewFile(uintptr(fd), s.Name), nil
 }
 
-func (s ListenSpec) open() (int, error) {
-	family, sa, err := s.sockaddr()
+func openListen(s systemd.Listen) (int, error) {
+	family, sa, err := listenSockaddr(s)
 	if err != nil {
 		return -1, err
 	}
@@ -42,7 +44,7 @@ func (s ListenSpec) open() (int, error) {
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
-	if err := s.bind(fd, family, sa); err != nil {
+	if err := bindListen(s, fd, family, sa); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -55,8 +57,8 @@ func (s ListenSpec) open() (int, error) {
 	return fd, nil
 }
 
-// sockaddr converts the canonical address to a socket address.
-func (s ListenSpec) sockaddr() (int, unix.Sockaddr, error) {
+// listenSockaddr converts the canonical address to a socket address.
+func listenSockaddr(s systemd.Listen) (int, unix.Sockaddr, error) {
 	switch s.Family {
 	case unix.AF_UNIX:
 		return unix.AF_UNIX, &unix.SockaddrUnix{Name: s.Address}, nil
@@ -73,8 +75,8 @@ func (s ListenSpec) sockaddr() (int, unix.Sockaddr, error) {
 	return 0, nil, fmt.Errorf("unsupported address family %d", s.Family)
 }
 
-// bind sets the socket options of a socket unit's defaults and binds fd.
-func (s ListenSpec) bind(fd, family int, sa unix.Sockaddr) error {
+// bindListen sets the socket options of a socket unit's defaults and binds fd.
+func bindListen(s systemd.Listen, fd, family int, sa unix.Sockaddr) error {
 	switch family {
 	case unix.AF_INET, unix.AF_INET6:
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {

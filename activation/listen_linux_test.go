@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
-func mustParse(t *testing.T, spec string) ListenSpec {
+func mustParse(t *testing.T, spec string) systemd.Listen {
 	t.Helper()
-	ls, err := ParseListenAddress(spec)
+	ls, err := systemd.ParseListen(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +29,7 @@ func TestOpenUnix(t *testing.T) {
 	path := filepath.Join(dir, "sub", "web.sock")
 	ls := mustParse(t, "web="+path)
 
-	f, err := ls.Open()
+	f, err := OpenListen(ls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestOpenUnix(t *testing.T) {
 	f.Close()
 
 	// The socket file left behind is stale: a second Open replaces it.
-	f, err = ls.Open()
+	f, err = OpenListen(ls)
 	if err != nil {
 		t.Fatalf("reopen over a stale socket: %v", err)
 	}
@@ -60,7 +62,7 @@ func TestOpenUnix(t *testing.T) {
 	if err := os.WriteFile(regular, []byte("keep"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = mustParse(t, regular).Open()
+	_, err = OpenListen(mustParse(t, regular))
 	if err == nil || !strings.Contains(err.Error(), "not a socket") || !strings.Contains(err.Error(), regular) {
 		t.Fatalf("Open over a regular file: err = %v", err)
 	}
@@ -73,7 +75,7 @@ func TestOpenKinds(t *testing.T) {
 	dir := t.TempDir()
 	abstract := fmt.Sprintf("@sockspawn-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	tests := []struct {
-		spec     ListenSpec
+		spec     systemd.Listen
 		wantType int
 		listens  bool
 	}{
@@ -81,13 +83,13 @@ func TestOpenKinds(t *testing.T) {
 		{mustParse(t, "datagram:"+dir+"/dgram"), unix.SOCK_DGRAM, false},
 		{mustParse(t, "seqpacket:"+dir+"/seq"), unix.SOCK_SEQPACKET, true},
 		// Port 0 is refused by the parser; a literal spec lets the kernel pick.
-		{ListenSpec{"tcp4", unix.SOCK_STREAM, unix.AF_INET, "127.0.0.1:0"}, unix.SOCK_STREAM, true},
-		{ListenSpec{"udp4", unix.SOCK_DGRAM, unix.AF_INET, "127.0.0.1:0"}, unix.SOCK_DGRAM, false},
-		{ListenSpec{"any", unix.SOCK_STREAM, unix.AF_INET6, "[::]:0"}, unix.SOCK_STREAM, true},
+		{systemd.Listen{Name: "tcp4", Type: unix.SOCK_STREAM, Family: unix.AF_INET, Address: "127.0.0.1:0"}, unix.SOCK_STREAM, true},
+		{systemd.Listen{Name: "udp4", Type: unix.SOCK_DGRAM, Family: unix.AF_INET, Address: "127.0.0.1:0"}, unix.SOCK_DGRAM, false},
+		{systemd.Listen{Name: "any", Type: unix.SOCK_STREAM, Family: unix.AF_INET6, Address: "[::]:0"}, unix.SOCK_STREAM, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec.String(), func(t *testing.T) {
-			f, err := tt.spec.Open()
+			f, err := OpenListen(tt.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,8 +119,8 @@ func TestOpenKinds(t *testing.T) {
 }
 
 func TestOpenErrorNamesAddress(t *testing.T) {
-	ls := ListenSpec{"x", unix.SOCK_STREAM, unix.AF_INET, "192.0.2.1:80"} // not ours: EADDRNOTAVAIL
-	_, err := ls.Open()
+	ls := systemd.Listen{Name: "x", Type: unix.SOCK_STREAM, Family: unix.AF_INET, Address: "192.0.2.1:80"} // not ours: EADDRNOTAVAIL
+	_, err := OpenListen(ls)
 	if err == nil || !strings.Contains(err.Error(), "192.0.2.1:80") || !errors.Is(err, unix.EADDRNOTAVAIL) {
 		t.Fatalf("err = %v, want EADDRNOTAVAIL naming the address", err)
 	}
@@ -126,12 +128,12 @@ func TestOpenErrorNamesAddress(t *testing.T) {
 
 func TestWaitReadable(t *testing.T) {
 	dir := t.TempDir()
-	a, err := mustParse(t, "a="+dir+"/a").Open()
+	a, err := OpenListen(mustParse(t, "a="+dir+"/a"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := mustParse(t, "b="+dir+"/b").Open()
+	b, err := OpenListen(mustParse(t, "b="+dir+"/b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestWaitReadable(t *testing.T) {
 }
 
 func TestWaitReadableStop(t *testing.T) {
-	a, err := mustParse(t, fmt.Sprintf("@sockspawn-wait-%d-%d", os.Getpid(), time.Now().UnixNano())).Open()
+	a, err := OpenListen(mustParse(t, fmt.Sprintf("@sockspawn-wait-%d-%d", os.Getpid(), time.Now().UnixNano())))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // ListenFDsStart is the first file descriptor passed by the sd_listen_fds
@@ -14,9 +16,6 @@ const ListenFDsStart = 3
 // would overflow an int; anything near this bound is a corrupted environment,
 // not a real socket unit, so it is refused rather than trusted.
 const MaxListenFDs = 1024
-
-// MaxFDNameLen is the longest name allowed in $LISTEN_FDNAMES (FDNAME_MAX).
-const MaxFDNameLen = 255
 
 // UnknownFDName is the name systemd reports for an fd when $LISTEN_FDNAMES
 // is not set.
@@ -29,23 +28,6 @@ const (
 	EnvListenFDNames = "LISTEN_FDNAMES"
 )
 
-// FDNameValid reports whether name may appear in $LISTEN_FDNAMES, with the
-// rules of systemd's fdname_is_valid: printable ASCII only (no control
-// characters, nothing at or above DEL), no ':' (the separator) and at most
-// MaxFDNameLen bytes. The empty name is valid.
-func FDNameValid(name string) bool {
-	if len(name) > MaxFDNameLen {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c < ' ' || c >= 0x7f || c == ':' {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseListenEnv interprets the sd_listen_fds environment, given the values
 // of $LISTEN_PID, $LISTEN_FDS and $LISTEN_FDNAMES and the caller's pid.
 //
@@ -54,7 +36,7 @@ func FDNameValid(name string) bool {
 // plain decimal between 0 and MaxListenFDs (an empty or zero count means no
 // fds). An empty fdNames is treated as unset and every fd is named
 // UnknownFDName, as sd_listen_fds_with_names does; otherwise it must hold
-// exactly n colon-separated names, each valid for FDNameValid.
+// exactly n colon-separated names, each valid for systemd.FDNameValid.
 func ParseListenEnv(listenPID, listenFDs, fdNames string, myPID int) (n int, names []string, err error) {
 	if listenPID == "" {
 		return 0, nil, nil
@@ -88,7 +70,7 @@ func ParseListenEnv(listenPID, listenFDs, fdNames string, myPID int) (n int, nam
 		return 0, nil, fmt.Errorf("$%s holds %d names but $%s=%d", EnvListenFDNames, len(names), EnvListenFDs, n)
 	}
 	for i, name := range names {
-		if !FDNameValid(name) {
+		if !systemd.FDNameValid(name) {
 			return 0, nil, fmt.Errorf("$%s: name %d %q is not a valid fd name", EnvListenFDNames, i, name)
 		}
 	}
@@ -117,8 +99,8 @@ func parseDecimal(s string, max int) (int, error) {
 // which receives the n fds at ListenFDsStart.. and is always PID 1 in its
 // namespace: ["LISTEN_FDS=n", "LISTEN_PID=1", "LISTEN_FDNAMES=a:b"]. It
 // returns nil when n is 0 and leaves out LISTEN_FDNAMES when names is nil.
-// names must hold n names valid for FDNameValid, as Inherit and
-// ParseListenAddress guarantee; ListenEnv does not check them.
+// names must hold n names valid for systemd.FDNameValid, as Inherit and
+// systemd.ParseListen guarantee; ListenEnv does not check them.
 func ListenEnv(n int, names []string) []string {
 	if n <= 0 {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseListenEnv(t *testing.T) {
@@ -100,7 +102,7 @@ func FuzzParseListenEnv(f *testing.F) {
 			t.Fatalf("n = %d with %d names", n, len(names))
 		}
 		for _, name := range names {
-			if !FDNameValid(name) {
+			if !systemd.FDNameValid(name) {
 				t.Fatalf("invalid name %q accepted", name)
 			}
 		}

@@ -1,26 +1,6 @@
 package payload
 
-// Capability numbers (linux/capability.h) of the capabilities the container
-// never gets.
-const (
-	capSysModule        = 16
-	capSysRawio         = 17
-	capSysPacct         = 20
-	capSysTime          = 25
-	capAuditWrite       = 29
-	capAuditControl     = 30
-	capMacOverride      = 32
-	capMacAdmin         = 33
-	capSyslog           = 34
-	capWakeAlarm        = 35
-	capBlockSuspend     = 36
-	capAuditRead        = 37
-	capPerfmon          = 38
-	capBPF              = 39
-	capNetAdmin         = 12
-	capIpcLock          = 14
-	lastKnownCapability = 40
-)
+import "golang.org/x/sys/unix"
 
 // DroppedCapabilities returns the capabilities removed from the
 // container's bounding set. The audit capabilities go because the
@@ -35,13 +15,13 @@ const (
 // demands. CAP_NET_ADMIN is kept only with a private network namespace.
 func DroppedCapabilities(privateNetwork bool) []int {
 	caps := []int{
-		capAuditControl, capAuditRead, capAuditWrite, capIpcLock,
-		capSysModule, capSysRawio, capSysTime, capSyslog,
-		capMacAdmin, capMacOverride, capWakeAlarm, capBlockSuspend, capSysPacct,
-		capPerfmon, capBPF,
+		unix.CAP_AUDIT_CONTROL, unix.CAP_AUDIT_READ, unix.CAP_AUDIT_WRITE, unix.CAP_IPC_LOCK,
+		unix.CAP_SYS_MODULE, unix.CAP_SYS_RAWIO, unix.CAP_SYS_TIME, unix.CAP_SYSLOG,
+		unix.CAP_MAC_ADMIN, unix.CAP_MAC_OVERRIDE, unix.CAP_WAKE_ALARM, unix.CAP_BLOCK_SUSPEND, unix.CAP_SYS_PACCT,
+		unix.CAP_PERFMON, unix.CAP_BPF,
 	}
 	if !privateNetwork {
-		caps = append(caps, capNetAdmin)
+		caps = append(caps, unix.CAP_NET_ADMIN)
 	}
 	return caps
 }

@@ -3,6 +3,8 @@ package payload
 import (
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestDroppedCapabilities(t *testing.T) {
@@ -41,7 +43,7 @@ func TestDroppedCapabilities(t *testing.T) {
 		}
 		seen := map[int]bool{}
 		for _, c := range caps {
-			if c < 0 || c > lastKnownCapability {
+			if c < 0 || c > unix.CAP_LAST_CAP {
 				t.Errorf("capability %d out of range", c)
 			}
 			if seen[c] {

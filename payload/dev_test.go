@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestDevNodes(t *testing.T) {
@@ -80,12 +82,12 @@ func TestBaseSymlinks(t *testing.T) {
 		{Path: "/lib64", Target: "usr/lib64"},
 	}
 	tests := []struct {
-		volatile string
+		volatile systemd.Volatile
 		want     []Symlink
 	}{
-		{VolatileYes, merged},
-		{VolatileState, nil},
-		{VolatileNo, nil},
+		{systemd.VolatileYes, merged},
+		{systemd.VolatileState, nil},
+		{systemd.VolatileNo, nil},
 		{"", nil},
 	}
 	for _, tt := range tests {
@@ -100,17 +102,18 @@ func TestLocaltimeLink(t *testing.T) {
 	replace := berlin
 	replace.Replace = true
 	tests := []struct {
-		volatile, mode, zone string
-		want                 []Symlink
+		volatile   systemd.Volatile
+		mode, zone string
+		want       []Symlink
 	}{
-		{VolatileYes, "", "Europe/Berlin", []Symlink{berlin}},
-		{VolatileYes, TimezoneAuto, "Europe/Berlin", []Symlink{berlin}},
-		{VolatileYes, TimezoneOff, "Europe/Berlin", nil},
-		{VolatileYes, "", "", nil},
-		{VolatileNo, TimezoneAuto, "Europe/Berlin", nil},
-		{VolatileNo, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
-		{VolatileYes, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
-		{VolatileState, TimezoneSymlink, "Europe/Berlin", nil},
+		{systemd.VolatileYes, "", "Europe/Berlin", []Symlink{berlin}},
+		{systemd.VolatileYes, TimezoneAuto, "Europe/Berlin", []Symlink{berlin}},
+		{systemd.VolatileYes, TimezoneOff, "Europe/Berlin", nil},
+		{systemd.VolatileYes, "", "", nil},
+		{systemd.VolatileNo, TimezoneAuto, "Europe/Berlin", nil},
+		{systemd.VolatileNo, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
+		{systemd.VolatileYes, TimezoneSymlink, "Europe/Berlin", []Symlink{replace}},
+		{systemd.VolatileState, TimezoneSymlink, "Europe/Berlin", nil},
 	}
 	for _, tt := range tests {
 		got := localtimeLink(Options{Volatile: tt.volatile, TimezoneMode: tt.mode, Timezone: tt.zone})
@@ -127,12 +130,12 @@ func TestLocaltimeLink(t *testing.T) {
 
 func TestBaseDirs(t *testing.T) {
 	tests := []struct {
-		volatile string
+		volatile systemd.Volatile
 		want     []string
 	}{
-		{VolatileYes, []string{"/etc", "/var"}},
-		{VolatileState, nil},
-		{VolatileNo, nil},
+		{systemd.VolatileYes, []string{"/etc", "/var"}},
+		{systemd.VolatileState, nil},
+		{systemd.VolatileNo, nil},
 	}
 	for _, tt := range tests {
 		if got := baseDirs(tt.volatile); !reflect.DeepEqual(got, tt.want) {
@@ -142,7 +145,7 @@ func TestBaseDirs(t *testing.T) {
 }
 
 func TestPlanSymlinksAndDirs(t *testing.T) {
-	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+	for _, v := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
 		for _, tz := range []string{"", "America/New_York"} {
 			o := goodOptions()
 			o.Volatile = v

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // InitCandidates are the paths tried, in order, for the image's init with -b.
@@ -77,8 +79,8 @@ func checkInImage(o Options, p string) error {
 		return nil
 	}
 	inImage := p
-	if o.Volatile == VolatileYes {
-		for _, l := range baseSymlinks(VolatileYes) {
+	if o.Volatile == systemd.VolatileYes {
+		for _, l := range baseSymlinks(systemd.VolatileYes) {
 			if rest, ok := strings.CutPrefix(p, l.Path+"/"); ok {
 				inImage = "/" + path.Join(l.Target, rest)
 			}
@@ -109,7 +111,7 @@ func checkInImage(o Options, p string) error {
 }
 
 func usrOnlyNote(o Options) string {
-	if o.Volatile == VolatileYes {
+	if o.Volatile == systemd.VolatileYes {
 		return " (with --volatile=yes only its /usr)"
 	}
 	return ""

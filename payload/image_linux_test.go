@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestCheckCommand(t *testing.T) {
@@ -40,7 +42,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		volatile string
+		volatile systemd.Volatile
 		argv0    string
 		env      []string
 		binds    []BindMount
@@ -63,11 +65,11 @@ func TestCheckCommand(t *testing.T) {
 		{name: "through a link into a bind", argv0: "/lib/x/tool", binds: []BindMount{{Source: "/srv", Target: "/usr/lib"}}},
 		{name: "through a link, not a bind", argv0: "/lib/x/tool", want: []string{"/lib/x/tool", "not found in the image"}},
 		{name: "link into a bind that does not cover it", argv0: "/bin/nosuch", binds: []BindMount{{Source: "/srv", Target: "/usr/lib"}}, want: []string{"/bin/nosuch", "not found"}},
-		{name: "volatile yes: /usr", volatile: VolatileYes, argv0: "/usr/bin/tool"},
-		{name: "volatile yes: base link", volatile: VolatileYes, argv0: "/bin/tool"},
-		{name: "volatile yes: outside /usr", volatile: VolatileYes, argv0: "/opt/app", want: []string{"/opt/app", "--volatile=yes", "/usr"}},
-		{name: "volatile state: the image", volatile: VolatileState, argv0: "/opt/app"},
-		{name: "volatile state: /var is fresh", volatile: VolatileState, argv0: "/var/x"},
+		{name: "volatile yes: /usr", volatile: systemd.VolatileYes, argv0: "/usr/bin/tool"},
+		{name: "volatile yes: base link", volatile: systemd.VolatileYes, argv0: "/bin/tool"},
+		{name: "volatile yes: outside /usr", volatile: systemd.VolatileYes, argv0: "/opt/app", want: []string{"/opt/app", "--volatile=yes", "/usr"}},
+		{name: "volatile state: the image", volatile: systemd.VolatileState, argv0: "/opt/app"},
+		{name: "volatile state: /var is fresh", volatile: systemd.VolatileState, argv0: "/var/x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package payload
 import (
 	"fmt"
 	"path"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // JournalDir is where systemd-journald keeps persistent journals, one
@@ -63,7 +65,7 @@ func (a JournalAction) Linked() bool { return a.GuestPath != "" }
 // only repeats what an earlier host or guest boot left on the host. skip
 // explains, for the try- forms and auto, why nothing is done when the
 // user should hear of it; it is empty when nothing is to be said.
-func PlanJournal(mode, volatile, image, id string, h HostJournal) (a JournalAction, skip string, err error) {
+func PlanJournal(mode string, volatile systemd.Volatile, image, id string, h HostJournal) (a JournalAction, skip string, err error) {
 	if mode == "" {
 		mode = JournalAuto
 	}
@@ -100,7 +102,7 @@ func PlanJournal(mode, volatile, image, id string, h HostJournal) (a JournalActi
 		case h.Entry == JournalDirectory:
 			a.Bind = true
 			return a, "", nil
-		case h.Entry == JournalSymlink && path.Clean(h.LinkTarget) == guestTarget && volatile == VolatileNo:
+		case h.Entry == JournalSymlink && path.Clean(h.LinkTarget) == guestTarget && volatile == systemd.VolatileNo:
 			return a, "", nil
 		}
 		return JournalAction{}, "", nil
@@ -119,7 +121,7 @@ func PlanJournal(mode, volatile, image, id string, h HostJournal) (a JournalActi
 		a.Bind = true
 		return a, "", nil
 	case JournalGuest, JournalTryGuest:
-		if volatile != VolatileNo {
+		if volatile != systemd.VolatileNo {
 			return refuse(false, "with --volatile=%s the container's /var is not kept", volatile)
 		}
 		if guestTarget == hostPath {

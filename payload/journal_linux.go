@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // ContainerMachineID is the machine ID systemd in the container will use:
@@ -17,8 +19,8 @@ import (
 // image, so that a symlink there cannot point at a host file), else the
 // one it initializes from $container_uuid. A volatile root has no /etc of
 // its own.
-func ContainerMachineID(image, volatile, uuid string) string {
-	if volatile != VolatileYes {
+func ContainerMachineID(image string, volatile systemd.Volatile, uuid string) string {
+	if volatile != systemd.VolatileYes {
 		if id := readMachineIDIn(image); id != "" {
 			return id
 		}

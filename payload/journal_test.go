@@ -3,6 +3,8 @@ package payload
 import (
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestPlanJournal(t *testing.T) {
@@ -21,23 +23,24 @@ func TestPlanJournal(t *testing.T) {
 	noJournal := HostJournal{HostID: persistent.HostID}
 	bind := JournalAction{HostPath: host, GuestPath: host, Bind: true}
 	tests := []struct {
-		name, mode, volatile, image, id string
-		host                            HostJournal
-		want                            JournalAction
-		skip, err                       string
+		name, mode, image, id string
+		volatile              systemd.Volatile
+		host                  HostJournal
+		want                  JournalAction
+		skip, err             string
 	}{
 		{name: "no", mode: "no", host: persistent},
 		{name: "auto, nothing there", mode: "auto", host: persistent},
 		{name: "empty mode is auto", mode: "", host: with(JournalDirectory, "", false), want: bind},
 		{name: "auto after host", mode: "auto", host: with(JournalDirectory, "", false), want: bind},
-		{name: "auto after host, volatile", mode: "auto", volatile: VolatileYes, host: with(JournalDirectory, "", true), want: bind},
+		{name: "auto after host, volatile", mode: "auto", volatile: systemd.VolatileYes, host: with(JournalDirectory, "", true), want: bind},
 		{name: "auto after guest", mode: "auto", host: with(JournalSymlink, guest, false), want: JournalAction{HostPath: host, GuestPath: host}},
 		{name: "auto, link elsewhere", mode: "auto", host: with(JournalSymlink, "/srv/other/var/log/journal/"+id, false)},
-		{name: "auto after guest, now volatile", mode: "auto", volatile: VolatileState, host: with(JournalSymlink, guest, false)},
+		{name: "auto after guest, now volatile", mode: "auto", volatile: systemd.VolatileState, host: with(JournalSymlink, guest, false)},
 		{name: "host, new", mode: "host", host: persistent, want: JournalAction{HostPath: host, GuestPath: host, Mkdir: true, Bind: true}},
 		{name: "host, again", mode: "host", host: with(JournalDirectory, "", false), want: bind},
 		{name: "host after guest", mode: "host", host: with(JournalSymlink, guest, false), want: JournalAction{HostPath: host, GuestPath: host, Replace: true, Mkdir: true, Bind: true}},
-		{name: "host, volatile", mode: "host", volatile: VolatileYes, host: persistent, want: JournalAction{HostPath: host, GuestPath: host, Mkdir: true, Bind: true}},
+		{name: "host, volatile", mode: "host", volatile: systemd.VolatileYes, host: persistent, want: JournalAction{HostPath: host, GuestPath: host, Mkdir: true, Bind: true}},
 		{name: "host, no persistent journal", mode: "host", host: noJournal, err: "--link-journal=host: the host has no /var/log/journal"},
 		{name: "try-host, no persistent journal", mode: "try-host", host: noJournal},
 		{name: "host, a file there", mode: "host", host: with(JournalOther, "", false), err: "is neither a directory nor a symlink"},
@@ -48,8 +51,8 @@ func TestPlanJournal(t *testing.T) {
 		{name: "guest after host, empty", mode: "guest", host: with(JournalDirectory, "", true), want: JournalAction{HostPath: host, GuestPath: host, Replace: true, Symlink: guest}},
 		{name: "guest after host, full", mode: "guest", host: with(JournalDirectory, "", false), err: "a directory with files in it"},
 		{name: "try-guest after host, full", mode: "try-guest", host: with(JournalDirectory, "", false), skip: "a directory with files in it"},
-		{name: "guest, volatile", mode: "guest", volatile: VolatileYes, host: persistent, err: "--link-journal=guest: with --volatile=yes the container's /var is not kept"},
-		{name: "try-guest, volatile: quietly nothing", mode: "try-guest", volatile: VolatileState, host: persistent},
+		{name: "guest, volatile", mode: "guest", volatile: systemd.VolatileYes, host: persistent, err: "--link-journal=guest: with --volatile=yes the container's /var is not kept"},
+		{name: "try-guest, volatile: quietly nothing", mode: "try-guest", volatile: systemd.VolatileState, host: persistent},
 		{name: "guest, no persistent journal", mode: "guest", host: noJournal, err: "the host has no /var/log/journal"},
 		{name: "guest, the host's root", mode: "guest", image: "/", host: persistent, err: "the image is the host's own root"},
 		{name: "host's own ID", mode: "host", id: persistent.HostID, host: persistent, err: "is the host's own"},
@@ -61,7 +64,7 @@ func TestPlanJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.volatile == "" {
-				tt.volatile = VolatileNo
+				tt.volatile = systemd.VolatileNo
 			}
 			if tt.image == "" {
 				tt.image = image
@@ -90,7 +93,7 @@ func TestPlanJournal(t *testing.T) {
 }
 
 func TestJournalInPlan(t *testing.T) {
-	base := Options{Image: "/img", Root: "/run/r", Argv: []string{"/bin/sh"}, Console: ConsolePipe, Volatile: VolatileNo,
+	base := Options{Image: "/img", Root: "/run/r", Argv: []string{"/bin/sh"}, Console: ConsolePipe, Volatile: systemd.VolatileNo,
 		Binds: []BindMount{{Source: "/srv", Target: "/var/log/journal"}}}
 	host := base
 	host.Journal = JournalAction{HostPath: "/var/log/journal/x", GuestPath: "/var/log/journal/x", Bind: true}

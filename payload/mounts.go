@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // Where a mount's Source is looked up.
@@ -74,11 +76,11 @@ func Mounts(o Options) []Mount {
 		image = SourceIDMap
 	}
 	switch o.Volatile {
-	case VolatileYes:
+	case systemd.VolatileYes:
 		ms = append(ms,
 			Mount{Target: "/", Source: "tmpfs", FSType: "tmpfs", Flags: unix.MS_STRICTATIME, Data: "mode=0755"},
 			Mount{Target: "/usr", Source: "/usr", SourceIn: image, Recursive: true, ReadOnly: true})
-	case VolatileState:
+	case systemd.VolatileState:
 		ms = append(ms,
 			Mount{Target: "/", Source: "/", SourceIn: image, Recursive: true, ReadOnly: true},
 			Mount{Target: "/var", Source: "tmpfs", FSType: "tmpfs", Flags: tmpFlags, Data: "mode=0755", Detach: true})

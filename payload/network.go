@@ -6,13 +6,6 @@ import (
 	"net"
 )
 
-// Network modes of a container.
-const (
-	NetworkHost    = ""        // the host's network namespace
-	NetworkPrivate = "private" // its own network namespace with only loopback
-	NetworkVeth    = "veth"    // its own network namespace and a veth pair to the host
-)
-
 // ContainerLink is the name of the container's side of the veth pair:
 // systemd-networkd inside runs DHCP and IPv4LL on "host0" by default.
 const ContainerLink = "host0"

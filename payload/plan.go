@@ -6,13 +6,8 @@ import (
 	"path"
 	"sort"
 	"strings"
-)
 
-// Volatile modes, with systemd-nspawn's meanings.
-const (
-	VolatileNo    = "no"
-	VolatileYes   = "yes"
-	VolatileState = "state"
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // Console modes: whether the stage allocates a pty for /dev/console.
@@ -39,10 +34,10 @@ type File struct {
 // Options is what the supervisor decided about one container, as plain
 // data. NewPlan turns it into a Plan.
 type Options struct {
-	Image          string        // absolute path of the image's root directory
-	Root           string        // empty host directory the stage builds the root on
-	Hostname       string        // hostname inside the container
-	Volatile       string        // VolatileNo, VolatileYes or VolatileState
+	Image          string // absolute path of the image's root directory
+	Root           string // empty host directory the stage builds the root on
+	Hostname       string // hostname inside the container
+	Volatile       systemd.Volatile
 	Binds          []BindMount   // user binds, in order
 	Console        string        // ConsolePTY or ConsolePipe
 	Argv           []string      // the payload's argv; Argv[0] is a path inside the container
@@ -112,9 +107,9 @@ func NewPlan(o Options) (Plan, error) {
 		return Plan{}, fmt.Errorf("no command to run")
 	}
 	switch o.Volatile {
-	case VolatileNo, VolatileYes, VolatileState:
+	case systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState:
 	case "":
-		o.Volatile = VolatileNo
+		o.Volatile = systemd.VolatileNo
 	default:
 		return Plan{}, fmt.Errorf("unknown volatile mode %q", o.Volatile)
 	}
@@ -190,8 +185,8 @@ func planCaps(o Options) []int {
 
 // baseSymlinks are the merged-/usr links a volatile root needs, since only
 // /usr comes from the image (systemd's base-filesystem makes the same).
-func baseSymlinks(volatile string) []Symlink {
-	if volatile != VolatileYes {
+func baseSymlinks(volatile systemd.Volatile) []Symlink {
+	if volatile != systemd.VolatileYes {
 		return nil
 	}
 	return []Symlink{
@@ -220,13 +215,13 @@ func localtimeLink(o Options) []Symlink {
 	case TimezoneOff:
 		return nil
 	case TimezoneSymlink:
-		if o.Volatile == VolatileState {
+		if o.Volatile == systemd.VolatileState {
 			return nil // the image is read-only
 		}
 		link.Replace = true
 		return []Symlink{link}
 	}
-	if o.Volatile != VolatileYes {
+	if o.Volatile != systemd.VolatileYes {
 		return nil
 	}
 	return []Symlink{link}
@@ -244,8 +239,8 @@ func journalDirs(a JournalAction) []string {
 // baseDirs are the top-level directories an empty volatile root needs
 // before its init runs: systemd writes /etc/machine-id early, and
 // systemd-machine-id-commit syncs /etc and /var.
-func baseDirs(volatile string) []string {
-	if volatile != VolatileYes {
+func baseDirs(volatile systemd.Volatile) []string {
+	if volatile != systemd.VolatileYes {
 		return nil
 	}
 	return []string{"/etc", "/var"}

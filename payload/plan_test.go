@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // goodOptions returns Options that NewPlan accepts; tests change one thing.
@@ -95,11 +97,11 @@ func TestNewPlanCopiesOptions(t *testing.T) {
 	}
 	// The user's --capability keeps, --drop-capability drops.
 	o.PrivateNetwork = false
-	o.KeepCaps, o.DropCaps = []int{capSysTime, capNetAdmin}, []int{22}
+	o.KeepCaps, o.DropCaps = []int{unix.CAP_SYS_TIME, unix.CAP_NET_ADMIN}, []int{22}
 	p, _ = NewPlan(o)
 	want := []int{22}
 	for _, c := range DroppedCapabilities(false) {
-		if c != capSysTime && c != capNetAdmin {
+		if c != unix.CAP_SYS_TIME && c != unix.CAP_NET_ADMIN {
 			want = append(want, c)
 		}
 	}
@@ -120,7 +122,7 @@ func TestNewPlanVolatileDefaultsToNo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Volatile = VolatileNo
+	o.Volatile = systemd.VolatileNo
 	no, err := NewPlan(o)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func TestNewPlanVolatileDefaultsToNo(t *testing.T) {
 
 // The plan travels to the stage as JSON: it must arrive unchanged.
 func TestPlanJSONRoundTrip(t *testing.T) {
-	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+	for _, v := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
 		o := goodOptions()
 		o.Volatile = v
 		o.ListenFDs = 3
@@ -206,8 +208,8 @@ func planMounts(t *testing.T, change func(o *Options)) []Mount {
 }
 
 func TestMountOrder(t *testing.T) {
-	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
-		t.Run("volatile="+v, func(t *testing.T) {
+	for _, v := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
+		t.Run("volatile="+string(v), func(t *testing.T) {
 			ms := planMounts(t, func(o *Options) {
 				o.Volatile = v
 				o.Binds = []BindMount{
@@ -365,7 +367,7 @@ func TestUserBindDoesNotHideRunHost(t *testing.T) {
 
 func TestMountsVolatileShapes(t *testing.T) {
 	t.Run("no", func(t *testing.T) {
-		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileNo })
+		ms := planMounts(t, func(o *Options) { o.Volatile = systemd.VolatileNo })
 		want := Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true}
 		if !reflect.DeepEqual(ms[0], want) {
 			t.Errorf("root = %+v, want %+v (the image, writable)", ms[0], want)
@@ -377,7 +379,7 @@ func TestMountsVolatileShapes(t *testing.T) {
 		}
 	})
 	t.Run("yes", func(t *testing.T) {
-		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileYes })
+		ms := planMounts(t, func(o *Options) { o.Volatile = systemd.VolatileYes })
 		root := ms[0]
 		if root.Target != "/" || root.FSType != "tmpfs" || root.SourceIn == SourceImage || root.ReadOnly {
 			t.Errorf("root = %+v, want a writable tmpfs", root)
@@ -398,7 +400,7 @@ func TestMountsVolatileShapes(t *testing.T) {
 		}
 	})
 	t.Run("state", func(t *testing.T) {
-		ms := planMounts(t, func(o *Options) { o.Volatile = VolatileState })
+		ms := planMounts(t, func(o *Options) { o.Volatile = systemd.VolatileState })
 		want := Mount{Target: "/", Source: "/", SourceIn: SourceImage, Recursive: true, ReadOnly: true}
 		if !reflect.DeepEqual(ms[0], want) {
 			t.Errorf("root = %+v, want %+v (the image, read-only)", ms[0], want)
@@ -418,7 +420,7 @@ func TestMountsVolatileShapes(t *testing.T) {
 // mounted there (with -D /, the host's own /proc, /sys, /dev and /run);
 // the image itself, its /usr and the user's binds are never detached.
 func TestMountsDetachTheImagesOwn(t *testing.T) {
-	for _, mode := range []string{VolatileNo, VolatileYes, VolatileState} {
+	for _, mode := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
 		for _, userns := range []bool{false, true} {
 			ms := planMounts(t, func(o *Options) {
 				o.Volatile = mode
@@ -428,7 +430,7 @@ func TestMountsDetachTheImagesOwn(t *testing.T) {
 				}
 			})
 			want := map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/run": true, "/tmp": true}
-			if mode == VolatileState {
+			if mode == systemd.VolatileState {
 				want["/var"] = true
 			}
 			for _, m := range ms {
@@ -469,7 +471,7 @@ func TestMountsReadOnlyWhereTheInterfaceDemands(t *testing.T) {
 		{"/run", func(m Mount) bool { return m.FSType == "tmpfs" && !readOnly(m) }, "writable tmpfs"},
 		{"/tmp", func(m Mount) bool { return m.FSType == "tmpfs" && !readOnly(m) && strings.Contains(m.Data, "1777") }, "writable sticky tmpfs"},
 	}
-	for _, v := range []string{VolatileNo, VolatileYes, VolatileState} {
+	for _, v := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
 		ms := planMounts(t, func(o *Options) { o.Volatile = v })
 		for _, tt := range tests {
 			if m := findMount(t, ms, tt.target); !tt.check(m) {
@@ -509,7 +511,7 @@ func TestMountsAPIFlags(t *testing.T) {
 // /sys is the host's bound read-only (sysfs needs the network namespace's
 // owner), and user binds are opened by the supervisor.
 func TestMountsUserNamespace(t *testing.T) {
-	for _, vol := range []string{VolatileNo, VolatileYes, VolatileState} {
+	for _, vol := range []systemd.Volatile{systemd.VolatileNo, systemd.VolatileYes, systemd.VolatileState} {
 		ms := planMounts(t, func(o *Options) {
 			o.Volatile = vol
 			o.UserNS = &IDMap{Base: 0x80000, Size: 65536}

@@ -1,6 +1,10 @@
 package payload
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
+)
 
 func TestUnixExportMounts(t *testing.T) {
 	const host = "/run/sockspawn/unix-export/web"
@@ -13,7 +17,7 @@ func TestUnixExportMounts(t *testing.T) {
 		{"none asked", func(o *Options) {}, false, ""},
 		{"plain", func(o *Options) { o.UnixExport = host }, true, SourceHost},
 		{"user namespace", func(o *Options) { o.UnixExport = host; o.UserNS = &IDMap{Base: 1 << 20, Size: 65536} }, true, SourceTree},
-		{"volatile state", func(o *Options) { o.UnixExport = host; o.Volatile = VolatileState }, true, SourceHost},
+		{"volatile state", func(o *Options) { o.UnixExport = host; o.Volatile = systemd.VolatileState }, true, SourceHost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

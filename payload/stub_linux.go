@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // StubCommand is the hidden subcommand of the stub PID 1 used with
@@ -34,7 +36,7 @@ func StubMain(args []string) int {
 		lastPID = fd
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD, sigRTMin3)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD, systemd.SigRTMin3)
 	attr := &syscall.ProcAttr{
 		Env:   os.Environ(),
 		Files: []uintptr{0, 1, 2},
@@ -70,7 +72,7 @@ func StubMain(args []string) int {
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
 			s := sig.(syscall.Signal)
-			if s == sigRTMin3 {
+			if s == systemd.SigRTMin3 {
 				s = unix.SIGTERM // a clean-shutdown request for a non-init payload
 			}
 			_ = unix.Kill(pid, s)
@@ -126,7 +128,3 @@ func isTerminal(fd int) bool {
 	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	return err == nil
 }
-
-// sigRTMin3 is SIGRTMIN+3 as systemd counts (glibc's SIGRTMIN is 34): the
-// signal that asks systemd for a clean poweroff.
-const sigRTMin3 = syscall.Signal(37)

@@ -18,15 +18,15 @@ type UserRange struct {
 	lock *os.File
 }
 
-// UserRangeDir holds the reservations.
-var UserRangeDir = "/run/sockspawn/userns"
+// userRangeDir holds the reservations: one locked file per range base.
+const userRangeDir = "/run/sockspawn/userns"
 
 // ReserveUserRange reserves want.Base (if set) or picks a free range for
 // machine: one no other container holds and no user or group of the host
 // uses.
 func ReserveUserRange(machine string, want IDMap) (*UserRange, error) {
-	if err := os.MkdirAll(UserRangeDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", UserRangeDir, err)
+	if err := os.MkdirAll(userRangeDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", userRangeDir, err)
 	}
 	if want.Base != 0 {
 		return lockRange(want)
@@ -46,7 +46,7 @@ func ReserveUserRange(machine string, want IDMap) (*UserRange, error) {
 }
 
 func lockRange(m IDMap) (*UserRange, error) {
-	p := filepath.Join(UserRangeDir, strconv.FormatUint(uint64(m.Base), 10))
+	p := filepath.Join(userRangeDir, strconv.FormatUint(uint64(m.Base), 10))
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (r *UserRange) Release() {
 	_ = os.Remove(r.lock.Name())
 	r.lock.Close()
 	r.lock = nil
-	_ = os.Remove(UserRangeDir)
+	_ = os.Remove(userRangeDir)
 }
 
 // idmappedTree returns a detached copy of the tree at rel inside image

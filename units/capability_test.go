@@ -3,6 +3,8 @@ package units
 import (
 	"reflect"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseCapabilities(t *testing.T) {
@@ -25,8 +27,8 @@ func TestParseCapabilities(t *testing.T) {
 		}
 	}
 	all, err := ParseCapabilities("all")
-	if err != nil || len(all) != len(Capabilities) {
-		t.Errorf("ParseCapabilities(all) = %d names, %v; want %d", len(all), err, len(Capabilities))
+	if err != nil || len(all) != len(systemd.Capabilities) {
+		t.Errorf("ParseCapabilities(all) = %d names, %v; want %d", len(all), err, len(systemd.Capabilities))
 	}
 	if got := CapabilityNumbers([]string{"CAP_SYS_ADMIN", "CAP_MKNOD"}); !reflect.DeepEqual(got, []int{21, 27}) {
 		t.Errorf("CapabilityNumbers = %v", got)

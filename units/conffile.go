@@ -186,11 +186,8 @@ func appendCredential(parse func(string) (Credential, error)) func(*Config, stri
 		if err != nil {
 			return err
 		}
-		for _, old := range c.Credentials {
-			if old.ID == cred.ID {
-				return fmt.Errorf("credential %q is already set above", cred.ID)
-			}
-		}
+		// Of one ID given twice the last wins when the machine starts
+		// (activation.MergeCredentials), as with the flags.
 		c.Credentials = append(c.Credentials, cred)
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseConfigFile(t *testing.T) {
@@ -44,7 +46,7 @@ Parameters=more
 LinkJournal=try-host
 `,
 		want: Config{
-			Directory: "/srv/web", Hostname: "web.lan", Boot: true, Volatile: VolatileState,
+			Directory: "/srv/web", Hostname: "web.lan", Boot: true, Volatile: systemd.VolatileState,
 			Binds:       []Bind{{"/srv/data", "/data", false, true}, {"/etc/resolv.conf", "/etc/resolv.conf", true, true}},
 			Environment: []string{"LANG=C.UTF-8", "GREETING=hello world"},
 			Credentials: []Credential{{ID: "pw", Data: []byte("secret")}, {ID: "key", Path: "/etc/key"}},
@@ -119,9 +121,12 @@ LinkJournal=try-host
 		text:    "[Container]\nHostname=a_b\n",
 		wantErr: `f:2: Hostname=: invalid hostname "a_b"`,
 	}, {
-		name:    "duplicate credential",
-		text:    "[Container]\nSetCredential=a:1\nLoadCredential=a:/x\n",
-		wantErr: `f:3: LoadCredential=: credential "a" is already set above`,
+		// Both are kept, in order, for cat; the last one wins at start
+		// (activation.MergeCredentials), as with the flags.
+		name: "one credential twice",
+		text: "[Container]\nSetCredential=a:1\nLoadCredential=a:/x\n",
+		want: Config{Credentials: []Credential{{ID: "a", Data: []byte("1")}, {ID: "a", Path: "/x"}}},
+		src:  Sources{"Credentials": {"f:2", "f:3"}},
 	}, {
 		name:    "comment continued",
 		text:    "[Container]\n# see C:\\\nBoot=yes\n",

@@ -4,16 +4,10 @@
 // It knows nothing of namespaces or mounts.
 package units
 
-import "time"
+import (
+	"time"
 
-// Volatile selects how much of the image is replaced by memory.
-type Volatile string
-
-// The --volatile= modes, with systemd-nspawn's meanings.
-const (
-	VolatileNo    Volatile = "no"    // the image is used as it is
-	VolatileYes   Volatile = "yes"   // tmpfs root, the image's /usr read-only
-	VolatileState Volatile = "state" // the image read-only, a tmpfs on /var
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // Console selects what the supervisor does with the container's /dev/console.
@@ -62,14 +56,14 @@ type Credential struct {
 // the machine's configuration file. The zero value of each field means
 // "not set" where a default applies; Defaults fills those in.
 type Config struct {
-	Directory   string   // -D: the image's root directory
-	Machine     string   // -M: machine name
-	Hostname    string   // --hostname: defaults to Machine
-	Boot        bool     // -b: run the image's init
-	AsPid2      bool     // --as-pid2: run the command under a stub PID 1
-	Volatile    Volatile // --volatile=
-	Binds       []Bind   // --bind=, --bind-ro=
-	Environment []string // --setenv=KEY=VALUE, in order
+	Directory   string           // -D: the image's root directory
+	Machine     string           // -M: machine name
+	Hostname    string           // --hostname: defaults to Machine
+	Boot        bool             // -b: run the image's init
+	AsPid2      bool             // --as-pid2: run the command under a stub PID 1
+	Volatile    systemd.Volatile // --volatile=
+	Binds       []Bind           // --bind=, --bind-ro=
+	Environment []string         // --setenv=KEY=VALUE, in order
 	Credentials []Credential
 	UUID        string   // --uuid: empty means derived from Machine
 	Console     Console  // --console=: empty means chosen by whether stdin is a tty

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// maxCredentialName is systemd's limit on a credential name (NAME_MAX).
-const maxCredentialName = 255
+	"github.com/sockspawn/sockspawn/internal/systemd"
+)
 
 // ParseSetCredential parses a --set-credential= / SetCredential= value,
 // ID:VALUE. As in nspawn, VALUE is C-unescaped (\n, \t, \\, \xNN, \NNN
@@ -39,7 +38,7 @@ func ParseLoadCredential(s string) (Credential, error) {
 		case strings.HasPrefix(path, "/"):
 			err = checkPath("path", path)
 		default:
-			if e := credentialNameRules(path); e != nil {
+			if e := systemd.CheckCredentialName(path); e != nil {
 				err = fmt.Errorf("path %q is neither absolute nor a credential name: %w", path, e)
 			}
 		}
@@ -55,30 +54,10 @@ func splitCredential(s string) (id, rest string, err error) {
 	if !ok {
 		return "", "", errors.New("no ':' after the credential name")
 	}
-	if err := credentialNameRules(id); err != nil {
+	if err := systemd.CheckCredentialName(id); err != nil {
 		return "", "", fmt.Errorf("credential name %q: %w", id, err)
 	}
 	return id, rest, nil
-}
-
-// credentialNameRules implements systemd's credential_name_valid(): a valid
-// file name that is also a valid $LISTEN_FDNAMES entry (printable ASCII, no
-// ':'), at most 255 bytes.
-func credentialNameRules(s string) error {
-	switch {
-	case s == "":
-		return errors.New("empty")
-	case len(s) > maxCredentialName:
-		return fmt.Errorf("longer than %d bytes", maxCredentialName)
-	case s == "." || s == "..":
-		return errors.New(`"." and ".." are not allowed`)
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == ':' || c == '/' {
-			return fmt.Errorf("character %q at position %d is not allowed (printable ASCII but ':' and '/')", rune(c), i+1)
-		}
-	}
-	return nil
 }
 
 // FormatCredential writes c back as the value of SetCredential= (Path
@@ -89,19 +68,6 @@ func FormatCredential(c Credential) string {
 		return c.ID + ":" + c.Path
 	}
 	return c.ID + ":" + cescape(c.Data)
-}
-
-// CheckCredentials reports a credential ID given twice, which nspawn
-// rejects too.
-func CheckCredentials(creds []Credential) error {
-	seen := make(map[string]bool, len(creds))
-	for _, c := range creds {
-		if seen[c.ID] {
-			return fmt.Errorf("credential %q is given more than once", c.ID)
-		}
-		seen[c.ID] = true
-	}
-	return nil
 }
 
 // cunescape undoes C escapes as systemd's cunescape() with

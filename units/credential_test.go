@@ -79,14 +79,6 @@ func TestFormatCredential(t *testing.T) {
 	}
 }
 
-func TestCheckCredentials(t *testing.T) {
-	ok := []Credential{{ID: "a"}, {ID: "b"}}
-	if err := CheckCredentials(ok); err != nil {
-		t.Errorf("CheckCredentials(%v) = %v", ok, err)
-	}
-	checkErr(t, CheckCredentials(append(ok, Credential{ID: "a"})), `credential "a" is given more than once`)
-}
-
 func FuzzParseSetCredential(f *testing.F) {
 	for _, s := range []string{"pw:secret", `k:\x00\n\\`, "k:", `k:\u00e9`, "x"} {
 		f.Add(s)

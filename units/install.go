@@ -14,10 +14,9 @@ import (
 
 // Where `sockspawn new` writes, below its root.
 const (
-	ConfigDir   = "/etc/sockspawn"      // NAME.conf
-	UnitDir     = "/etc/systemd/system" // container@NAME.socket.d/listen.conf
-	ListenFile  = "listen.conf"         // the socket drop-in's name
-	SystemdUnit = "lib/systemd/system"  // below PREFIX, for InstallUnits
+	ConfigDir  = "/etc/sockspawn"      // NAME.conf
+	UnitDir    = "/etc/systemd/system" // container@NAME.socket.d/listen.conf
+	ListenFile = "listen.conf"         // the socket drop-in's name
 )
 
 // NewOptions are the flags of `sockspawn new NAME`.
@@ -61,7 +60,7 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	seen := map[string]bool{}
 	var streams []string
 	for _, l := range opts.Listen {
-		if _, err := ParseListen(l); err != nil {
+		if err := parseListenStream(l); err != nil {
 			return nil, err
 		}
 		if seen[l] {
@@ -173,24 +172,28 @@ func NextSteps(name string, hasListen bool) string {
 }
 
 // InstallUnits writes the unit templates (templates.Units()) to
-// DESTDIR/PREFIX/lib/systemd/system, with @BINDIR@ set to PREFIX/bin, and
-// returns the paths written. prefix is where sockspawn is installed, "/usr"
-// or "/usr/local" (both are in systemd's unit search path); destDir is
-// empty or a staging root as in `make install DESTDIR=...`. Existing units
-// are replaced, each atomically. prefix must be absolute, normalized, and
+// DESTDIR/UNITDIR, with @BINDIR@ set to binDir, and returns the paths
+// written: what `make install` does. binDir is where the sockspawn binary
+// is installed (PREFIX/bin) and unitDir a directory in systemd's unit
+// search path (PREFIX/lib/systemd/system); destDir is empty or a staging
+// root as in `make install DESTDIR=...`. Existing units are replaced, each
+// atomically. Both directories must be absolute and normalized, and binDir
 // free of whitespace, quotes, backslashes and '%', which ExecStart= would
 // read as separators, quoting or specifiers.
-func InstallUnits(destDir, prefix string) ([]string, error) {
-	if err := checkPath("prefix", prefix); err != nil {
+func InstallUnits(destDir, binDir, unitDir string) ([]string, error) {
+	if err := checkPath("binary directory", binDir); err != nil {
 		return nil, fmt.Errorf("install units: %w", err)
 	}
-	for _, r := range prefix {
+	if err := checkPath("unit directory", unitDir); err != nil {
+		return nil, fmt.Errorf("install units: %w", err)
+	}
+	for _, r := range binDir {
 		if unicode.IsSpace(r) || strings.ContainsRune(`"'\%`, r) {
-			return nil, fmt.Errorf("install units: prefix %q: character %q is not allowed in ExecStart=", prefix, r)
+			return nil, fmt.Errorf("install units: binary directory %q: character %q is not allowed in ExecStart=", binDir, r)
 		}
 	}
-	vars := map[string]string{"BINDIR": filepath.Join(prefix, "bin")}
-	dir := filepath.Join(destDir, prefix, SystemdUnit)
+	vars := map[string]string{"BINDIR": binDir}
+	dir := filepath.Join(destDir, unitDir)
 	var written []string
 	for _, name := range templates.Units() {
 		text, err := RenderUnit(name, vars)

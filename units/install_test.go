@@ -124,7 +124,7 @@ func TestNextSteps(t *testing.T) {
 
 func TestInstallUnits(t *testing.T) {
 	dest := t.TempDir()
-	written, err := InstallUnits(dest, "/usr/local")
+	written, err := InstallUnits(dest, "/usr/local/bin", "/usr/local/lib/systemd/system")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,17 +136,28 @@ func TestInstallUnits(t *testing.T) {
 		t.Errorf("ExecStart not substituted:\n%s", mustRead(t, written[0]))
 	}
 	// Installing again replaces.
-	if _, err := InstallUnits(dest, "/usr/local"); err != nil {
+	if _, err := InstallUnits(dest, "/usr/local/bin", "/usr/local/lib/systemd/system"); err != nil {
 		t.Errorf("second install: %v", err)
 	}
-	for _, bad := range []struct{ prefix, wantErr string }{
-		{"usr", "not an absolute path"},
-		{"/usr/", "not normalized"},
-		{"/opt/my apps", `character ' ' is not allowed in ExecStart=`},
-		{"/opt/100%", `character '%'`},
+	// A packager's layout: the binary and the units anywhere.
+	if written, err := InstallUnits(dest, "/usr/sbin", "/usr/lib/systemd/system"); err != nil {
+		t.Error(err)
+	} else if text := mustRead(t, filepath.Join(dest, "usr/lib/systemd/system/container@.service")); len(written) != 2 || !strings.Contains(text, "\nExecStart=/usr/sbin/sockspawn boot %i\n") {
+		t.Errorf("BINDIR=/usr/sbin: wrote %q, ExecStart not substituted:\n%s", written, text)
+	}
+	for _, bad := range []struct{ bin, unit, wantErr string }{
+		{"usr/bin", "/usr/lib/systemd/system", "binary directory \"usr/bin\" is not an absolute path"},
+		{"/usr/bin/", "/usr/lib/systemd/system", "not normalized"},
+		{"/usr/bin", "lib/systemd/system", "unit directory \"lib/systemd/system\" is not an absolute path"},
+		{"/opt/my apps/bin", "/usr/lib/systemd/system", `character ' ' is not allowed in ExecStart=`},
+		{"/opt/100%/bin", "/usr/lib/systemd/system", `character '%'`},
 	} {
-		_, err := InstallUnits(t.TempDir(), bad.prefix)
+		dest := t.TempDir()
+		_, err := InstallUnits(dest, bad.bin, bad.unit)
 		checkErr(t, err, bad.wantErr)
+		if left, _ := os.ReadDir(dest); len(left) != 0 {
+			t.Errorf("InstallUnits(%q, %q) refused but left %v", bad.bin, bad.unit, left)
+		}
 	}
 }
 
@@ -169,10 +180,10 @@ func TestUnitsVerify(t *testing.T) {
 	if err := os.Symlink("/bin/true", filepath.Join(prefix, "bin/sockspawn")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := InstallUnits("", prefix); err != nil {
+	unitDir := filepath.Join(prefix, "lib/systemd/system")
+	if _, err := InstallUnits("", filepath.Join(prefix, "bin"), unitDir); err != nil {
 		t.Fatal(err)
 	}
-	unitDir := filepath.Join(prefix, SystemdUnit)
 	for _, machine := range []string{"web", "my-web.lan"} {
 		root := filepath.Join(tmp, "root-"+machine)
 		if _, err := NewMachine(machine, NewOptions{Listen: []string{"8080", "/run/" + machine + ".sock"}}, root, false); err != nil {

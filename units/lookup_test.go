@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // searchDirs makes three search directories and writes files into them:
@@ -135,7 +137,7 @@ func TestMerge(t *testing.T) {
 func TestMergeEveryField(t *testing.T) {
 	yes := true
 	flags := Config{
-		Directory: "/d", Machine: "m", Hostname: "h", Boot: true, AsPid2: true, Volatile: VolatileYes,
+		Directory: "/d", Machine: "m", Hostname: "h", Boot: true, AsPid2: true, Volatile: systemd.VolatileYes,
 		Binds: []Bind{{"/a", "/a", false, true}}, Environment: []string{"A=1"},
 		Credentials: []Credential{{ID: "x", Path: "/x"}}, UUID: "u", Console: ConsolePipe,
 		NotifyReady: &yes, Listen: []string{"80"}, Args: []string{"x"}, Quiet: true,
@@ -177,7 +179,7 @@ func TestMergeUnknownFieldPanics(t *testing.T) {
 func TestDescribe(t *testing.T) {
 	no := false
 	c := Config{
-		Machine: "web", Directory: "/var/lib/machines/web", Hostname: "www", Boot: true, Volatile: VolatileState,
+		Machine: "web", Directory: "/var/lib/machines/web", Hostname: "www", Boot: true, Volatile: systemd.VolatileState,
 		Binds:       []Bind{{"/a", "/a", false, true}, {"/b", "/c", true, false}},
 		Environment: []string{"A=1"},
 		Credentials: []Credential{{ID: "k", Data: []byte("v\n")}, {ID: "f", Path: "/f"}},

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 func TestParseNspawnFile(t *testing.T) {
@@ -41,7 +43,7 @@ Port=udp:53
 		Capabilities:     []string{"CAP_NET_RAW", "CAP_SYS_TIME"},
 		DropCapabilities: []string{"CAP_SYS_BOOT"},
 		UUID:             "0123abcd-4567-89ef-0123-456789abcdef", PrivateUsers: "pick", NotifyReady: &yes,
-		Hostname: "web.lan", Timezone: "symlink", LinkJournal: LinkJournalTryHost, Volatile: VolatileState,
+		Hostname: "web.lan", Timezone: "symlink", LinkJournal: LinkJournalTryHost, Volatile: systemd.VolatileState,
 		Binds:       []Bind{{"/srv/data", "/data", false, true}, {"/etc/resolv.conf", "/etc/resolv.conf", true, true}},
 		NetworkVeth: true,
 		Ports:       []Port{{"tcp", 8080, 80}, {"udp", 53, 53}},

@@ -40,8 +40,7 @@ func RenderUnit(name string, vars map[string]string) ([]byte, error) {
 		}
 		var missing error
 		rendered := placeholder.ReplaceAllFunc(line, func(p []byte) []byte {
-			key := string(p[1 : len(p)-1])
-			v, ok := vars[key]
+			v, ok := vars[string(p[1:len(p)-1])]
 			switch {
 			case !ok:
 				missing = fmt.Errorf("template %s:%d: no value for %s", name, i+1, p)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // ValueError reports a value that one of this package's parsers rejected.
@@ -56,16 +58,16 @@ func FormatBool(b bool) string {
 // ParseVolatile parses a --volatile= mode: "no", "yes" or "state". As in
 // systemd, a boolean is accepted too (true means yes, false means no).
 // nspawn's "overlay" mode is rejected as not supported.
-func ParseVolatile(s string) (Volatile, error) {
+func ParseVolatile(s string) (systemd.Volatile, error) {
 	if b, err := ParseBool(s); err == nil {
 		if b {
-			return VolatileYes, nil
+			return systemd.VolatileYes, nil
 		}
-		return VolatileNo, nil
+		return systemd.VolatileNo, nil
 	}
-	switch Volatile(strings.ToLower(s)) {
-	case VolatileState:
-		return VolatileState, nil
+	switch systemd.Volatile(strings.ToLower(s)) {
+	case systemd.VolatileState:
+		return systemd.VolatileState, nil
 	case "overlay":
 		return "", invalid("--volatile", s, "overlay mode is not supported (use no, yes or state)")
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -201,9 +202,9 @@ func checkReport(c units.Config, d decision, conf, nspawn string) string {
 	}
 	image := d.Image + " (a directory on the host)"
 	switch c.Volatile {
-	case units.VolatileYes:
+	case systemd.VolatileYes:
 		image += ", volatile: only its /usr is used, read-only"
-	case units.VolatileState:
+	case systemd.VolatileState:
 		image += ", volatile state: read-only, /var fresh"
 	}
 	row("image", image)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -78,7 +79,7 @@ func decide(c units.Config, stdinTTY bool, findInit func(image string, usrOnly b
 	case c.Boot && c.AsPid2:
 		return d, fmt.Errorf("--boot and --as-pid2 cannot be combined: with -b the image's init is PID 1")
 	case c.Boot:
-		init, err := findInit(img, c.Volatile == units.VolatileYes)
+		init, err := findInit(img, c.Volatile == systemd.VolatileYes)
 		if err != nil {
 			return d, err
 		}
@@ -103,7 +104,7 @@ func hostRootNeeds(c units.Config, origin string) error {
 		what, yes, state = "Directory=/ ("+origin+")", "Volatile=yes", "Volatile=state"
 	}
 	var need []string
-	if c.Volatile != units.VolatileYes && c.Volatile != units.VolatileState {
+	if c.Volatile != systemd.VolatileYes && c.Volatile != systemd.VolatileState {
 		need = append(need, yes+" (a fresh root with this machine's /usr, read-only) or "+state+" (the root read-only, a fresh /var)")
 	}
 	if c.Machine == "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -65,7 +66,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "this machine's OS",
-			c:    units.Config{Directory: "/", Machine: "demo", Volatile: units.VolatileYes, Boot: true, Args: []string{"--log-level=debug"}},
+			c:    units.Config{Directory: "/", Machine: "demo", Volatile: systemd.VolatileYes, Boot: true, Args: []string{"--log-level=debug"}},
 			want: decision{
 				Image: "/", Machine: "demo", Hostname: "demo",
 				UUID: payload.StableUUID("demo"), Console: units.ConsoleReadOnly,
@@ -75,7 +76,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "this machine's OS, its state volatile",
-			c:    units.Config{Directory: "/", Machine: "demo", Volatile: units.VolatileState, Args: []string{"/bin/true"}},
+			c:    units.Config{Directory: "/", Machine: "demo", Volatile: systemd.VolatileState, Args: []string{"/bin/true"}},
 			want: decision{
 				Image: "/", Machine: "demo", Hostname: "demo",
 				UUID: payload.StableUUID("demo"), Console: units.ConsoleReadOnly,
@@ -96,7 +97,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "boot with notify-ready=no",
-			c:    units.Config{Directory: "/img/web", Boot: true, NotifyReady: boolPtr(false), Volatile: units.VolatileState},
+			c:    units.Config{Directory: "/img/web", Boot: true, NotifyReady: boolPtr(false), Volatile: systemd.VolatileState},
 			want: decision{
 				Image: "/img/web", Machine: "web", Hostname: "web", UUID: payload.StableUUID("web"),
 				Console: units.ConsoleReadOnly, NotifyReady: false, Argv: []string{"/usr/lib/systemd/systemd"},
@@ -155,9 +156,9 @@ func TestDecideErrors(t *testing.T) {
 		wantCalls int
 	}{
 		{name: "no directory", c: units.Config{}, want: []string{"-D"}},
-		{name: "root needs a name", c: units.Config{Directory: "/", Volatile: units.VolatileYes}, want: []string{"-D /", "-M NAME"}},
+		{name: "root needs a name", c: units.Config{Directory: "/", Volatile: systemd.VolatileYes}, want: []string{"-D /", "-M NAME"}},
 		{name: "root needs a volatile mode", c: units.Config{Directory: "/", Machine: "demo"}, want: []string{"-D /", "--volatile=yes", "--volatile=state"}},
-		{name: "root read-write on purpose", c: units.Config{Directory: "/", Machine: "demo", Volatile: units.VolatileNo}, want: []string{"--volatile=state"}},
+		{name: "root read-write on purpose", c: units.Config{Directory: "/", Machine: "demo", Volatile: systemd.VolatileNo}, want: []string{"--volatile=state"}},
 		{name: "root needs both", c: units.Config{Directory: "/", Boot: true}, want: []string{"--volatile=yes", "-M NAME"}},
 		{name: "root spelled otherwise", c: units.Config{Directory: "/usr/.."}, want: []string{"-D /", "--volatile"}},
 		{name: "derived name invalid", c: units.Config{Directory: "/img/web_1"}, want: []string{`"web_1"`, "-M"}},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -66,23 +67,23 @@ func TestParseRunArgs(t *testing.T) {
 		{
 			name:    "volatile alone means yes",
 			args:    []string{"--volatile"},
-			want:    units.Config{Volatile: units.VolatileYes},
+			want:    units.Config{Volatile: systemd.VolatileYes},
 			wantSet: []string{"Volatile"},
 		},
 		{
 			name: "volatile does not take the next argument",
 			args: []string{"--volatile", "state"},
-			want: units.Config{Volatile: units.VolatileYes, Args: []string{"state"}},
+			want: units.Config{Volatile: systemd.VolatileYes, Args: []string{"state"}},
 		},
 		{
 			name: "volatile=state",
 			args: []string{"--volatile=state"},
-			want: units.Config{Volatile: units.VolatileState},
+			want: units.Config{Volatile: systemd.VolatileState},
 		},
 		{
 			name: "volatile=no and booleans",
 			args: []string{"--volatile=yes", "--volatile=false"},
-			want: units.Config{Volatile: units.VolatileNo},
+			want: units.Config{Volatile: systemd.VolatileNo},
 		},
 		{
 			name:    "boot and as-pid2 long",

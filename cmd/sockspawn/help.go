@@ -35,6 +35,16 @@ var commands = [][2]string{
 	{"login NAME [TTY]", "Attach this terminal to one of the extra ttys of the running machine NAME (--ttys=N), where systemd inside runs a getty: TTY is its number or name (2 or pts/2), by default the first one no other login holds. Ctrl-] pressed three times within a second detaches; the container goes on running."},
 }
 
+// commandNames lists the commands of the table above, for the error
+// about an unknown one.
+func commandNames() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i], _, _ = strings.Cut(c[0], " ")
+	}
+	return names
+}
+
 var environment = [][2]string{
 	{"LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES", "Sockets passed by systemd (socket activation). When LISTEN_PID is sockspawn's own PID, fds 3 and up are checked to be sockets and handed to the container's init in the same order, with LISTEN_PID=1 and the names kept."},
 	{"NOTIFY_SOCKET", "Where sockspawn reports readiness and status (sd_notify). Set by systemd for Type=notify services."},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,5 +232,26 @@ func TestNoArguments(t *testing.T) {
 		if len(l) > 80 {
 			t.Errorf("usage line over 80 columns: %q", l)
 		}
+	}
+}
+
+// TestUnknownCommand: the error about an unknown command lists every
+// command --help documents.
+func TestUnknownCommand(t *testing.T) {
+	if os.Getenv("SOCKSPAWN_TEST_UNKNOWN_COMMAND") == "1" {
+		os.Exit(dispatch([]string{"no-such-command"}))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUnknownCommand$")
+	cmd.Env = append(os.Environ(), "SOCKSPAWN_TEST_UNKNOWN_COMMAND=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("sockspawn no-such-command: %v, want exit status 1", err)
+	}
+	want := `sockspawn: unknown command "no-such-command" (commands: run, boot, new, cat, check, freeze, thaw, bind, login; see sockspawn --help)` + "\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%q\nwant\n%q", stderr.String(), want)
 	}
 }

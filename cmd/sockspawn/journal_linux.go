@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -11,9 +12,9 @@ func journalAction(c units.Config, d decision, warn func(string)) (payload.Journ
 	if c.LinkJournal == units.LinkJournalNo {
 		return payload.JournalAction{}, nil // nothing of the host to look at
 	}
-	volatile := string(c.Volatile)
+	volatile := c.Volatile
 	if volatile == "" {
-		volatile = payload.VolatileNo
+		volatile = systemd.VolatileNo
 	}
 	id := payload.ContainerMachineID(d.Image, volatile, d.UUID)
 	a, skip, err := payload.PlanJournal(string(c.LinkJournal), volatile, d.Image, id, payload.InspectJournal(id))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/payload"
@@ -80,8 +81,10 @@ func dispatch(args []string) int {
 		return 0
 	case "__cleanup":
 		return cmdCleanup(args[1:])
+	case "__install-units":
+		return cmdInstallUnits(args[1:])
 	}
-	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: run, boot, new, cat, check, login, bind; see sockspawn --help)\n", args[0])
+	fmt.Fprintf(os.Stderr, "sockspawn: unknown command %q (commands: %s; see sockspawn --help)\n", args[0], strings.Join(commandNames(), ", "))
 	return 1
 }
 

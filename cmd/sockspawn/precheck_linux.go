@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
@@ -50,7 +51,7 @@ func checkImageDir(c units.Config, src units.Sources) error {
 	// "/" by another name (a symlink, /proc/1/root, a bind of /): the
 	// same rule as for -D / (see hostRootNeeds).
 	if root, err := os.Stat("/"); err == nil && os.SameFile(st, root) && path.Clean(c.Directory) != "/" &&
-		c.Volatile != units.VolatileYes && c.Volatile != units.VolatileState {
+		c.Volatile != systemd.VolatileYes && c.Volatile != systemd.VolatileState {
 		return fmt.Errorf("%s: image directory %s on the host is this machine's own root, which a container never uses read-write: add --volatile=yes or --volatile=state",
 			optionName(src, "Directory", 0, "-D", "Directory"), c.Directory)
 	}
@@ -84,7 +85,7 @@ func checkCommand(c units.Config, d decision) error {
 	}
 	return payload.CheckCommand(payload.Options{
 		Image:    d.Image,
-		Volatile: string(c.Volatile),
+		Volatile: c.Volatile,
 		Binds:    payloadBinds(c.Binds),
 		Argv:     d.Argv,
 		Env:      c.Environment,

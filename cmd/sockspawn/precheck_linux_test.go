@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockspawn/sockspawn/internal/systemd"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -57,7 +58,7 @@ func TestCheckInput(t *testing.T) {
 		{name: "command from a bind", c: units.Config{Directory: img, Args: []string{"/mnt/x"}, Binds: []units.Bind{{Source: dir, Target: "/mnt"}}}},
 		{name: "boot without init", c: units.Config{Directory: img, Boot: true}, want: []string{img, "no init"}},
 		{name: "host root by another name", c: units.Config{Directory: rootLink, Args: []string{"/bin/true"}}, want: []string{"-D: image directory " + rootLink, "own root", "--volatile=state"}},
-		{name: "host root by another name, volatile", c: units.Config{Directory: rootLink, Volatile: units.VolatileState, Args: []string{"/bin/true"}}},
+		{name: "host root by another name, volatile", c: units.Config{Directory: rootLink, Volatile: systemd.VolatileState, Args: []string{"/bin/true"}}},
 		{name: "host root read-write from a file", c: units.Config{Directory: "/", Machine: "web", Args: []string{"/bin/true"}}, src: fromFile,
 			want: []string{"Directory=/ (/etc/sockspawn/web.conf:2)", "Volatile=yes", "Volatile=state"}},
 		{name: "host root read-write", c: units.Config{Directory: "/", Machine: "m", Args: []string{"/bin/true"}}, want: []string{"-D /", "--volatile=state"}},
@@ -86,7 +87,7 @@ func TestCheckInput(t *testing.T) {
 // TestCheckReport: `check` says what it checked, each on a line of its
 // own.
 func TestCheckReport(t *testing.T) {
-	c := units.Config{Directory: "/", Machine: "web", Volatile: units.VolatileState, Boot: true,
+	c := units.Config{Directory: "/", Machine: "web", Volatile: systemd.VolatileState, Boot: true,
 		Binds: []units.Bind{{Source: "/srv/data", Target: "/data"}}}
 	d := decision{Image: "/", Machine: "web", Argv: []string{"/usr/lib/systemd/systemd"}}
 	got := checkReport(c, d, "/etc/sockspawn/web.conf", "/etc/systemd/nspawn/web.nspawn")

@@ -172,7 +172,7 @@ func runConfig(c units.Config, src units.Sources) int {
 		Image:          d.Image,
 		Root:           rt.Dir,
 		Hostname:       d.Hostname,
-		Volatile:       string(c.Volatile),
+		Volatile:       c.Volatile,
 		Binds:          payloadBinds(c.Binds),
 		Console:        consoleMode,
 		Argv:           d.Argv,

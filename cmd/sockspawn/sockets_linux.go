@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/sockspawn/sockspawn/activation"
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
 // listenSockets are the sockets handed to the container's init: either
@@ -38,12 +39,12 @@ func gatherSockets(listen []string) (*listenSockets, error) {
 	}
 	s.own = true
 	for _, spec := range listen {
-		ls, err := activation.ParseListenAddress(spec)
+		ls, err := systemd.ParseListen(spec)
 		if err != nil {
 			s.close()
-			return nil, err
+			return nil, fmt.Errorf("--listen=%s: %w", spec, err)
 		}
-		f, err := ls.Open()
+		f, err := activation.OpenListen(ls)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("--listen=%s: %w", spec, err)

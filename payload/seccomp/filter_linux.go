@@ -123,10 +123,6 @@ func (p *program) searchTree(nrs []deniedNr, allow string) {
 	p.searchTree(nrs[mid:], allow)
 }
 
-func errnoLabel(abi string, e syscall.Errno) string {
-	return fmt.Sprintf("%s:errno:%d", abi, int(e))
-}
-
 func retErrno(e syscall.Errno) (uint32, error) {
 	if e <= 0 || e > unix.SECCOMP_RET_DATA {
 		return 0, fmt.Errorf("seccomp filter: errno %d does not fit SECCOMP_RET_DATA", int(e))

@@ -352,6 +352,9 @@ func TestNumbersMatchXSys(t *testing.T) {
 		t.Skipf("cannot locate golang.org/x/sys: %v", err)
 	}
 	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		t.Skip("golang.org/x/sys is not in this user's module cache")
+	}
 	for _, a := range tables {
 		path := filepath.Join(dir, "unix", "zsysnum_linux_"+a.name+".go")
 		f, err := os.Open(path)

@@ -135,7 +135,7 @@ func TestHelperProcess(t *testing.T) {
 	if errors.Is(err, unix.EACCES) {
 		// Not root with CAP_SYS_ADMIN: the test, not the product, sets
 		// no_new_privs.
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err == nil {
+		if perr := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); perr == nil {
 			rep.NoNewPrivs = true
 			err = Install()
 		}

@@ -37,12 +37,11 @@ const (
 
 // idleResults are the samples of (7) to (9), per round.
 type idleResults struct {
-	warm       []time.Duration // the warm first byte of the same run
-	afterFrz   []time.Duration // (7), the median of the round's wakes
-	afterOff   []time.Duration // (8)
-	switches   []int64         // (9) the most of the round's windows
-	cpuUsec    []int64         // (9) the most of the round's windows
-	freezeRuns int
+	warm     []time.Duration // the warm first byte of the same run
+	afterFrz []time.Duration // (7), the median of the round's wakes
+	afterOff []time.Duration // (8)
+	switches []int64         // (9) the most of the round's windows
+	cpuUsec  []int64         // (9) the most of the round's windows
 }
 
 // idleTool is sockspawn with --listen on addr and the idle action.

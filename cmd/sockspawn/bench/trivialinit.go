@@ -4,11 +4,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-)
 
-// sigRTMin3 is SIGRTMIN+3 as systemd counts it (glibc's SIGRTMIN is 34):
-// what a container manager sends a booted init to ask it to power off.
-const sigRTMin3 = syscall.Signal(37)
+	"github.com/sockspawn/sockspawn/internal/systemd"
+)
 
 // trivialInitMain is the payload of measurement (1): run as a container's
 // PID 1, it sends READY=1 to $NOTIFY_SOCKET at once, then waits for
@@ -16,7 +14,7 @@ const sigRTMin3 = syscall.Signal(37)
 // signals it has handlers for, so the handlers are installed first.
 func trivialInitMain() int {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, sigRTMin3)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, systemd.SigRTMin3)
 	addr := os.Getenv("NOTIFY_SOCKET")
 	if addr == "" {
 		return fail("trivial-init: $NOTIFY_SOCKET is not set")

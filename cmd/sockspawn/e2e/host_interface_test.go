@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -59,6 +60,9 @@ func TestHostContainerInterface(t *testing.T) {
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 		b, err := io.ReadAll(c)
+		if err != nil {
+			return false, fmt.Sprintf("read %q: %v", b, err)
+		}
 		return string(b) == "hello from "+name+"\n", string(b)
 	})
 	if r := h.Run(t, 10*time.Second, "findmnt", "-n", "-o", "OPTIONS", exportDir); r.Status != 0 || !strings.HasPrefix(r.Stdout, "ro,") {

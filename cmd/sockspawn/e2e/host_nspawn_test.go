@@ -11,7 +11,7 @@ package e2e
 // sockspawn is installed in the nspawn host the way
 // `make install PREFIX=/usr/local` installs it: a staging tree (DESTDIR)
 // gets bin/sockspawn, lib/systemd/system/container@.{service,socket}
-// (units.InstallUnits, the code behind the Makefile's sed) and
+// (`sockspawn __install-units`, as the Makefile does) and
 // share/man/man1/sockspawn.1 (`sockspawn __man`), and is bound read-only
 // over the nspawn host's /usr/local. systemd reads units from
 // /usr/local/lib/systemd/system, so nothing is copied into /etc; what an
@@ -33,7 +33,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sockspawn/sockspawn/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -165,12 +164,12 @@ func hostInstall(t *testing.T, stage string) {
 	if err := os.WriteFile(man, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	written, err := units.InstallUnits(stage, "/usr/local")
+	out, err := exec.Command(sockspawnBin, "__install-units", stage, "/usr/local/bin", "/usr/local/lib/systemd/system").CombinedOutput()
 	if err != nil {
-		t.Fatalf("install units: %v", err)
+		t.Fatalf("sockspawn __install-units: %v\n%s", err, out)
 	}
-	if len(written) == 0 {
-		t.Fatal("units.InstallUnits wrote no unit")
+	if !strings.Contains(string(out), "container@.service") {
+		t.Fatalf("sockspawn __install-units wrote no unit:\n%s", out)
 	}
 }
 

@@ -187,15 +187,15 @@ func TestLinkJournalGuest(t *testing.T) {
 
 	// A start that fails in the stage removes the link it made.
 	m, status = run("--link-journal=guest", "--", "/no/such/command")
-	if status == 0 {
-		t.Errorf("a missing command: status 0")
+	if status == 0 || !strings.Contains(m.Stderr.String(), "/no/such/command") {
+		t.Errorf("a missing command with --link-journal=guest: status %d, stderr %q; want a failure naming the command", status, m.Stderr.String())
 	}
 	if _, err := os.Lstat(link); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a failed start left %s on the host (%v)", link, err)
 	}
 	m, status = run("--link-journal=host", "--", "/no/such/command")
-	if status == 0 {
-		t.Errorf("a missing command: status 0")
+	if status == 0 || !strings.Contains(m.Stderr.String(), "/no/such/command") {
+		t.Errorf("a missing command with --link-journal=host: status %d, stderr %q; want a failure naming the command", status, m.Stderr.String())
 	}
 	if _, err := os.Lstat(link); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a failed start with --link-journal=host left %s on the host (%v)", link, err)

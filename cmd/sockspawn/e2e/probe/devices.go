@@ -57,7 +57,7 @@ func parseDevSpecs(args []string) ([]devSpec, error) {
 // cgroup, where the device policy does not apply.
 func makeNodes(args []string) error {
 	if len(args) < 1 {
-		return fmt.Errorf("usage: probe mknod DIR SPEC...")
+		return fmt.Errorf("usage: probe mknod DIR [SPEC ...]")
 	}
 	specs, err := parseDevSpecs(args[1:])
 	if err != nil {
@@ -80,7 +80,7 @@ func makeNodes(args []string) error {
 // non-blocking.
 func probeDevices(args []string) error {
 	if len(args) < 2 {
-		return fmt.Errorf("usage: probe devices TMPDIR PREMADE SPEC...")
+		return fmt.Errorf("usage: probe devices TMPDIR PREMADE [SPEC ...]")
 	}
 	specs, err := parseDevSpecs(args[2:])
 	if err != nil {
