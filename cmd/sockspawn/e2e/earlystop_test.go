@@ -178,14 +178,3 @@ func sentSignals(stderr string) []string {
 	}
 	return sent
 }
-
-// sentTrace is the trace lines of the stop, for the log.
-func sentTrace(stderr string) string {
-	var out []string
-	for _, l := range lines(stderr) {
-		if strings.Contains(l, "stop") || strings.Contains(l, "SIGRTMIN+3") || strings.Contains(l, "exited") {
-			out = append(out, strings.TrimPrefix(l, "sockspawn: "))
-		}
-	}
-	return strings.Join(out, "; ")
-}
