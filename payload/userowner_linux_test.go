@@ -1,10 +1,13 @@
 package payload
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,5 +132,62 @@ func TestAsOwnerRefused(t *testing.T) {
 	}
 	if after, _ := saveThreadCreds(); after != before {
 		t.Errorf("the thread's credentials after: %+v, before: %+v", after, before)
+	}
+}
+
+// TestAsOwnerIntoCgroup: as the range's owner, the forking thread still
+// clones straight into a cgroup only root may write (CLONE_INTO_CGROUP
+// checks the forking thread's write permission on cgroup.procs).
+func TestAsOwnerIntoCgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	mnt, err := UnifiedMount()
+	if err != nil {
+		t.Skipf("no cgroup2 hierarchy: %v", err)
+	}
+	b, _ := os.ReadFile("/proc/self/cgroup")
+	own, _ := OwnCgroup(b)
+	rel := filepath.Join(own, "sockspawn-owner-test-"+strconv.Itoa(os.Getpid()))
+	dir := filepath.Join(mnt, rel)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("make a cgroup: %v", err)
+	}
+	defer os.Remove(dir)
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	m := IDMap{Base: 0x7F000000, Size: 65536}
+	cmd := exec.Command("/bin/sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  unix.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(m.Base), Size: int(m.Size)}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(m.Base), Size: int(m.Size)}},
+		Credential:  &syscall.Credential{Uid: 0, Gid: 0},
+		UseCgroupFD: true,
+		CgroupFD:    int(cg.Fd()),
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	if err := asOwner(m, cmd.Start); err != nil {
+		if errors.Is(err, unix.ENOSYS) {
+			t.Skipf("no clone3: %v", err)
+		}
+		t.Fatalf("clone into %s as UID %d: %v", dir, m.Base, err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(procs)) != strconv.Itoa(cmd.Process.Pid) {
+		t.Errorf("%s/cgroup.procs: %q, want the child %d", dir, procs, cmd.Process.Pid)
+	}
+	if owner := nsOwner(t, cmd.Process.Pid); owner != m.Base {
+		t.Errorf("owner of the child's user namespace: %d, want %d", owner, m.Base)
 	}
 }
