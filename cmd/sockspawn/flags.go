@@ -101,7 +101,7 @@ func options() []option {
 				return err
 			}},
 		{short: 'U', long: "private-users", field: "PrivateUsers", arg: optionalArg, meta: "MODE", section: "Security",
-			help: "Run the container in its own user namespace, so that root inside is an unprivileged user outside. pick (what -U and --private-users alone mean): a free range of 65536 UIDs and GIDs chosen from the machine name, the same on every boot while free. UID[:COUNT]: that range. no: none (the default). The image is used through an idmapped mount, so it is never chowned: files root owns on disk are root's inside. Host directories bound in show as nobody unless world-accessible.",
+			help: "Run the container in its own user namespace, so that root inside is an unprivileged user outside. pick (what -U and --private-users alone mean): a free range of 65536 UIDs and GIDs chosen from the machine name, the same on every boot while free. UID[:COUNT]: that range. no: none (the default). The image is used through an idmapped mount, so it is never chowned: files root owns on disk are root's inside. The user namespace is owned by the range's first UID, not root, so the kernel's per-user limits (fs.inotify.max_user_instances, the counts of /proc/sys/user/) count what the container makes against that UID alone. Host directories bound in are not idmapped: files of the host's users show as nobody, root inside gets only the permissions of others on them, and what it creates there belongs to the range on the host. systemd-machined refuses machinectl bind for such a container; sockspawn bind works.",
 			set: func(c *units.Config, v string) error {
 				if v == "" {
 					v = "pick"
