@@ -62,9 +62,13 @@ type StageSpec struct {
 	ForkOn func(start func())
 }
 
-// startStage starts cmd, on spec.ForkOn's thread if set.
+// startStage starts cmd, on spec.ForkOn's thread if set; with a user
+// namespace, as its owner (asOwner).
 func startStage(spec StageSpec, cmd *exec.Cmd) error {
 	start := cmd.Start
+	if u := spec.UserNS; u != nil {
+		start = func() error { return asOwner(*u, cmd.Start) }
+	}
 	if spec.NetNS != nil {
 		start = inNetNS(spec.NetNS, start)
 	}

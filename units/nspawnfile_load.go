@@ -47,6 +47,14 @@ func ParseSettings(s string) (string, error) {
 // a .nspawn file (LoadMachine).
 const SourceNspawnDefault = "default, as under systemd-nspawn@.service"
 
+// SourceMachineDefault marks a default that every machine run by
+// `sockspawn boot` (container@.service) gets, as systemd-nspawn@.service
+// gives it on its command line, .nspawn file or not: PrivateUsers=pick
+// (nspawn@'s -U). A machine with a private user range has the kernel's
+// per-user budgets to itself (its user namespace is owned by its base
+// UID); PrivateUsers=no turns it off.
+const SourceMachineDefault = "default of sockspawn boot, as -U under systemd-nspawn@.service"
+
 // Lookup says where LoadMachine looks and what the command line asked.
 type Lookup struct {
 	SearchPath []string // for NAME.conf (SearchPath)
@@ -81,7 +89,9 @@ type Loaded struct {
 // and it gets a veth (--network-veth) unless some network setting is
 // (Private=, VirtualEthernet=, Bridge=, Zone=, NetworkNamespacePath=; those
 // of an untrusted file, which nspawn@ drops, do not count).
-// nspawn@'s -U is not among them: see the README. Settings= (from the
+// And every machine gets nspawn@'s -U, .nspawn file or not
+// (SourceMachineDefault): PrivateUsers=pick unless PrivateUsers= is set
+// anywhere (an untrusted file's does not count). Settings= (from the
 // command line or NAME.conf) says whether the .nspawn file is read and
 // trusted.
 func LoadMachine(name string, l Lookup) (Loaded, error) {
@@ -140,6 +150,10 @@ func LoadMachine(name string, l Lookup) (Loaded, error) {
 	if out.Nspawn != "" && unset("PrivateNetwork", "NetworkVeth", "NetworkBridge", "NetworkZone", "NetworkNamespacePath") {
 		c.NetworkVeth = true
 		src["NetworkVeth"] = []string{SourceNspawnDefault}
+	}
+	if unset("PrivateUsers") {
+		c.PrivateUsers = "pick"
+		src["PrivateUsers"] = []string{SourceMachineDefault}
 	}
 	out.Config = Merge(c, l.Flags, l.Set)
 	out.Sources = MergeSources(src, l.Flags, l.Set)

@@ -342,6 +342,30 @@ func TestLoadMachinePrecedence(t *testing.T) {
 		name:   "no .nspawn file: no default Boot",
 		files:  map[string]string{"conf/web.conf": "[Container]\nHostname=x\n"},
 		checks: []check{field("Boot", false), field("NetworkVeth", false)},
+	}, {
+		name:   "no .nspawn file: a private user range by default, as nspawn@'s -U",
+		files:  map[string]string{"conf/web.conf": "[Container]\nHostname=x\n"},
+		checks: []check{field("PrivateUsers", "pick", SourceMachineDefault)},
+	}, {
+		name:   "PrivateUsers=no in NAME.conf turns the default off",
+		files:  map[string]string{"conf/web.conf": "[Container]\nPrivateUsers=no\n"},
+		checks: []check{field("PrivateUsers", "no", "R/conf/web.conf:2")},
+	}, {
+		name:   "PrivateUsers= in a trusted .nspawn file",
+		files:  map[string]string{"etc/web.nspawn": "[Exec]\nPrivateUsers=no\n"},
+		nspawn: "etc/web.nspawn",
+		checks: []check{field("PrivateUsers", "no", "R/etc/web.nspawn:2")},
+	}, {
+		name:   "an untrusted file's PrivateUsers= is dropped: the default stays",
+		files:  map[string]string{"machines/web.nspawn": "[Exec]\nPrivateUsers=no\n"},
+		nspawn: "machines/web.nspawn",
+		notice: 1,
+		checks: []check{field("PrivateUsers", "pick", SourceMachineDefault)},
+	}, {
+		name:   "--private-users=no on the command line",
+		files:  map[string]string{"conf/web.conf": "[Container]\nPrivateUsers=1000:65536\n"},
+		flags:  []string{"PrivateUsers=no"},
+		checks: []check{field("PrivateUsers", "no", SourceCommandLine)},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -354,7 +378,7 @@ func TestLoadMachinePrecedence(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l.Flags.Settings, l.Flags.Hostname, l.Flags.Ports, l.Flags.NetworkZone = fc.Settings, fc.Hostname, fc.Ports, fc.NetworkZone
+				l.Flags.Settings, l.Flags.Hostname, l.Flags.Ports, l.Flags.NetworkZone, l.Flags.PrivateUsers = fc.Settings, fc.Hostname, fc.Ports, fc.NetworkZone, fc.PrivateUsers
 				for _, f := range tt.flags {
 					k, _, _ := strings.Cut(f, "=")
 					l.Set[configKeys[k].field] = true

@@ -8,17 +8,20 @@ import (
 	"github.com/sockspawn/sockspawn/units"
 )
 
-// checkInotifyBudget warns, before a booted machine starts, when root's
-// inotify instances cannot hold one more systemd: every user namespace
-// sockspawn makes is owned by root, so the kernel charges what the
-// container makes to root, whatever its user range. It is a warning, not a
-// refusal: the count is a snapshot (peers that stop give instances back,
-// the machine's init may need fewer than systemd), and a refusal would
-// make a fleet's start depend on its order. It is printed even with -q,
-// and goes to the host manager as STATUS=, since the machine it warns of
-// stops in its boot without a word.
-func checkInotifyBudget(c units.Config) {
-	if !c.Boot {
+// checkInotifyBudget warns, before a booted machine that shares root's
+// budget starts, when root's inotify instances cannot hold one more
+// systemd. A machine without a private user range runs as root, and the
+// kernel charges what it makes to root. One with a private range is left
+// alone: its user namespace is owned by its base UID,
+// and the kernel charges what it makes to that UID, which nothing else
+// on the host uses. It is a warning, not a refusal: the count is a
+// snapshot (peers that stop give instances back, the machine's init may
+// need fewer than systemd), and a refusal would make a fleet's start
+// depend on its order. It is printed even with -q, and goes to the host
+// manager as STATUS=, since the machine it warns of stops in its boot
+// without a word.
+func checkInotifyBudget(c units.Config, users units.UserRange) {
+	if !c.Boot || users.Enabled {
 		return
 	}
 	b, err := activation.RootInotifyBudget()

@@ -109,7 +109,7 @@ func runConfig(c units.Config, src units.Sources) int {
 		return errorf("%v", err)
 	}
 	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
-	checkInotifyBudget(c)
+	checkInotifyBudget(c, users)
 	hostUsers, err := lookupBindUsers(c.BindUsers, users)
 	if err != nil {
 		return errorf("%v", err)

@@ -12,7 +12,9 @@ import (
 // host into a running container@.service machine, read-write and
 // read-only, through the tunnel at /run/host/incoming; after the machine
 // stops, neither the tunnel's symlink nor its directory is left. On the
-// way, `machinectl shell` runs a command in it.
+// way, `machinectl shell` runs a command in it. The machine has
+// PrivateUsers=no, since machined refuses a container with a user
+// namespace.
 //
 // The machine's volatile root has no /etc/pam.d (nor has the nspawn
 // host's), and machinectl shell's container-shell@.service goes through
@@ -26,7 +28,12 @@ func testMachinectlBind(t *testing.T, h *nspawnHost) {
 	h.WriteFile(t, src+"/greeting", "hello through machinectl bind\n")
 	h.WriteFile(t, src+"-pam.d/other", "auth required pam_permit.so\naccount required pam_permit.so\npassword required pam_permit.so\nsession required pam_permit.so\n")
 	t.Cleanup(func() { h.Run(t, 10*time.Second, "rm", "-rf", src+"-pam.d") })
-	m := hostStartMachine(t, h, name, "BindReadOnly="+src+"-pam.d:/etc/pam.d\n")
+	// machined refuses `machinectl bind` for a user namespace:
+	// PrivateUsers=no turns off container@.service's default.
+	m := hostStartMachine(t, h, name, "PrivateUsers=no\nBindReadOnly="+src+"-pam.d:/etc/pam.d\n")
+	if _, base, _ := uidMapOf(t, m.Init); base != 0 {
+		t.Errorf("with PrivateUsers=no, the machine's root is host UID %d, want 0", base)
+	}
 
 	// machinectl shell relays a pty, and gives up when its input ends:
 	// script(1) gives it a terminal, and sleep keeps that open.

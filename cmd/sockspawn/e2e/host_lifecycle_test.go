@@ -40,6 +40,14 @@ func testHostStart(t *testing.T, h *nspawnHost) {
 	hostWantCgroup(t, m.Init, "/machine.slice/container@web.service/payload/init.scope", "the container's init")
 	hostWantCgroup(t, m.Supervisor, "/machine.slice/container@web.service/supervisor", "the supervisor")
 
+	// As under nspawn@ (-U): a private user range by default, and the
+	// user namespace is owned by its base UID, not root.
+	if _, base, _ := uidMapOf(t, m.Init); base == 0 {
+		t.Errorf("container@web.service's init runs without a private user range (its uid_map maps root to root)")
+	} else if owner := userNSOwner(t, m.Init); uint64(owner) != base {
+		t.Errorf("container@web.service's user namespace is owned by UID %d, want its base UID %d", owner, base)
+	}
+
 	// And as `systemctl status` shows them.
 	r := h.Run(t, 30*time.Second, "systemctl", "status", "--no-pager", "-l", "-n", "0", "container@web.service")
 	status := r.Stdout

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,6 +107,8 @@ func TestHostNspawnFile(t *testing.T) {
 			t.Errorf("sockspawn check bad with %q: %s\nwant an error containing %q", file, r, want)
 		}
 	}
+	// The map's order is random: the service gets the unknown key.
+	h.WriteFile(t, "/etc/systemd/nspawn/bad.nspawn", "[Network]\nPorts=80\n")
 	if r := h.Run(t, bootTimeout, "systemctl", "start", "container@bad.service"); r.Status == 0 {
 		t.Errorf("container@bad.service started with an unknown key in its .nspawn file")
 	} else if j := h.Journal(t, "container@bad.service", ""); !strings.Contains(j, `bad.nspawn:2: unknown key "Ports" in [Network]`) {
@@ -134,11 +137,23 @@ func TestHostNspawnFile(t *testing.T) {
 			t.Errorf("the environment of PID 1 lacks %s:\n%s", want, env)
 		}
 	}
+	// A private user range by default (nspawn@'s -U): the host's root
+	// owns /srv/web-data, and root inside, an unprivileged UID on the
+	// host, gets the permissions of others on it; opened to others (as
+	// the README says), it may write there, and what it writes belongs
+	// to the machine's base UID on the host.
+	if r := m.Enter(30*time.Second, "/bin/sh", "-c", "echo written > /data/from-inside"); r.Status == 0 || !strings.Contains(r.Stderr, "Permission denied") {
+		t.Errorf("root inside wrote to a directory only the host's root may write, bound in with a private user range: %s", r)
+	}
+	h.Must(t, "chmod", "1777", "/srv/web-data")
 	if got := inside("echo written > /data/from-inside && cat /static/index"); got != "static page" {
 		t.Errorf("/static/index inside: %q", got)
 	}
+	var st syscall.Stat_t
 	if b, err := os.ReadFile(h.Path("/srv/web-data/from-inside")); err != nil || string(b) != "written\n" {
 		t.Errorf("a file written to /data inside is %q, %v on the host", b, err)
+	} else if _, base, _ := uidMapOf(t, m.Init); syscall.Stat(h.Path("/srv/web-data/from-inside"), &st) != nil || uint64(st.Uid) != base || base == 0 {
+		t.Errorf("a file root wrote to /data inside is owned by UID %d on the host, want the machine's base UID %d", st.Uid, base)
 	}
 	if r := m.Enter(30*time.Second, "/bin/sh", "-c", "touch /static/nope"); r.Status == 0 || !strings.Contains(r.Stderr, "Read-only file system") {
 		t.Errorf("touch /static/nope inside: %s; want Read-only file system", r)

@@ -48,32 +48,10 @@ func TestInotifyBudgetCheck(t *testing.T) {
 	})
 
 	t.Run("short", func(t *testing.T) {
-		found, err := os.ReadFile(maxUserInstances)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var once sync.Once
-		restore := func() {
-			once.Do(func() {
-				if err := os.WriteFile(maxUserInstances, found, 0o644); err != nil {
-					t.Errorf("restore %s to %s: %v", maxUserInstances, strings.TrimSpace(string(found)), err)
-				}
-			})
-		}
-		t.Cleanup(restore) // also when the test ends early
-		b, err := activation.RootInotifyBudget()
-		if err != nil {
-			t.Fatal(err)
-		}
-		low := b.Used + 1 // far less than a systemd needs, whatever peers free meanwhile
-		if err := os.WriteFile(maxUserInstances, []byte(strconv.Itoa(low)), 0o644); err != nil {
-			t.Fatalf("lower %s: %v", maxUserInstances, err)
-		}
-		lowered := time.Now()
+		low, restore := lowerInotifyLimit(t)
 		m := startMachine(t, runSpec{Args: args, Notify: true})
 		m.Leader() // the check comes before the container is made
 		restore()
-		t.Logf("%s was %d for %v", activation.InotifySysctl, low, time.Since(lowered).Round(time.Millisecond))
 		stopEarly(m)
 		s := m.Stderr.String()
 		for _, want := range []string{
@@ -92,4 +70,52 @@ func TestInotifyBudgetCheck(t *testing.T) {
 			t.Logf("host manager told: %s", l)
 		}
 	})
+
+	// A machine with a private user range does not share root's budget
+	// (its user namespace is owned by its base UID): no warning, however
+	// little root has left.
+	t.Run("private-range", func(t *testing.T) {
+		_, restore := lowerInotifyLimit(t)
+		m := startMachine(t, runSpec{Args: append(volatileHost(), "-b", "-U", "--console=passive", "--", "systemd.firstboot=off"), Notify: true})
+		m.Leader()
+		restore()
+		stopEarly(m)
+		if s := m.Stderr.String(); strings.Contains(s, "inotify") {
+			t.Errorf("a warning about root's budget for a machine with a private user range:\n%s", s)
+		}
+	})
+}
+
+// lowerInotifyLimit sets fs.inotify.max_user_instances to one more than
+// root holds now, far less than a booted systemd needs whatever peers
+// free meanwhile. restore puts back the value found, once; it is also a
+// cleanup of t, for a test that ends early. Tests of others share the
+// limit: call restore as soon as the moment it is needed for is over.
+func lowerInotifyLimit(t *testing.T) (low int, restore func()) {
+	t.Helper()
+	found, err := os.ReadFile(maxUserInstances)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	lowered := time.Now()
+	restore = func() {
+		once.Do(func() {
+			if err := os.WriteFile(maxUserInstances, found, 0o644); err != nil {
+				t.Errorf("restore %s to %s: %v", maxUserInstances, strings.TrimSpace(string(found)), err)
+			}
+			t.Logf("%s was %d for %v", activation.InotifySysctl, low, time.Since(lowered).Round(time.Millisecond))
+		})
+	}
+	t.Cleanup(restore)
+	b, err := activation.RootInotifyBudget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	low = b.Used + 1
+	if err := os.WriteFile(maxUserInstances, []byte(strconv.Itoa(low)), 0o644); err != nil {
+		t.Fatalf("lower %s: %v", maxUserInstances, err)
+	}
+	lowered = time.Now()
+	return low, restore
 }
