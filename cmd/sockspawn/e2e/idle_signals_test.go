@@ -182,8 +182,12 @@ func TestIdleOperator(t *testing.T) {
 		}
 	}
 	run(0, "freeze", "frozen")
-	im.ask(t, "a connection to the machine frozen by hand")
+	// The command returns once the cgroup is frozen; the supervisor then
+	// reads the sockets once more, and a connection that came meanwhile
+	// would thaw the machine at once ("thawed: a connection came in while
+	// it froze"). So the connection comes once the freeze is settled.
 	im.waitFreeze(1)
+	im.ask(t, "a connection to the machine frozen by hand")
 	run(0, "freeze", "frozen")
 	run(0, "thaw", "thawed")
 	if m.hasExited() {
