@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sockspawn/sockspawn/units"
 )
 
 // The help text and the man page are rendered from the same pieces: the
@@ -107,12 +109,12 @@ func writeHelp(w io.Writer) {
 	}
 	section := ""
 	for _, o := range options() {
-		if o.section != section {
-			section = o.section
+		if o.Section != section {
+			section = o.Section
 			fmt.Fprintf(w, "\nOPTIONS: %s\n", strings.ToUpper(section))
 		}
 		fmt.Fprintf(w, "    %s\n", optionSignature(o))
-		writeParagraphs(w, o.help, "        ")
+		writeParagraphs(w, o.Help, "        ")
 	}
 	fmt.Fprintf(w, "\nENVIRONMENT\n")
 	for _, e := range environment {
@@ -139,15 +141,15 @@ func writeHelp(w io.Writer) {
 // optionSignature renders "-D, --directory=PATH".
 func optionSignature(o option) string {
 	var b strings.Builder
-	if o.short != 0 {
-		fmt.Fprintf(&b, "-%c, ", o.short)
+	if o.Short != 0 {
+		fmt.Fprintf(&b, "-%c, ", o.Short)
 	}
-	b.WriteString("--" + o.long)
-	switch o.arg {
-	case requiredArg:
-		b.WriteString("=" + o.meta)
-	case optionalArg:
-		b.WriteString("[=" + o.meta + "]")
+	b.WriteString("--" + o.Flag)
+	switch o.Arg {
+	case units.RequiredArg:
+		b.WriteString("=" + o.Meta)
+	case units.OptionalArg:
+		b.WriteString("[=" + o.Meta + "]")
 	}
 	return b.String()
 }
@@ -205,11 +207,11 @@ func writeMan(w io.Writer, version string) {
 	fmt.Fprintf(w, ".SH OPTIONS\n")
 	section := ""
 	for _, o := range options() {
-		if o.section != section {
-			section = o.section
+		if o.Section != section {
+			section = o.Section
 			fmt.Fprintf(w, ".SS %s\n", esc(section))
 		}
-		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(optionSignature(o)), esc(o.help))
+		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(optionSignature(o)), esc(o.Help))
 	}
 	fmt.Fprintf(w, ".SH ENVIRONMENT\n")
 	for _, e := range environment {
@@ -240,7 +242,7 @@ func writeFlagTable(w io.Writer) {
 	fmt.Fprintln(w, "| Flag | Meaning |")
 	fmt.Fprintln(w, "| --- | --- |")
 	for _, o := range options() {
-		help := strings.ReplaceAll(o.help, "|", `\|`)
+		help := strings.ReplaceAll(o.Help, "|", `\|`)
 		fmt.Fprintf(w, "| `%s` | %s |\n", optionSignature(o), help)
 	}
 }
