@@ -30,35 +30,18 @@ const (
 
 // ParseConfigFile reads a machine's configuration file from r; path is used
 // in errors and in the returned Sources. The file has unit-file syntax and
-// one section, [Container], whose keys mirror the flags of `sockspawn run`:
+// one section, [Container], whose keys are those of Options, each parsed
+// as its flag of `sockspawn run` is:
 //
 //	[Container]
-//	Directory=/var/lib/machines/web   # -D
-//	Hostname=web                      # --hostname
-//	Boot=yes                          # -b
-//	AsPid2=no                         # --as-pid2
-//	Volatile=no|yes|state             # --volatile (booleans too)
-//	Bind=SRC[:DST[:OPTS]]             # --bind, repeatable
-//	BindReadOnly=SRC[:DST[:OPTS]]     # --bind-ro, repeatable
-//	Environment=KEY=VALUE             # --setenv, repeatable
-//	SetCredential=ID:VALUE            # --set-credential, repeatable
-//	LoadCredential=ID:PATH            # --load-credential, repeatable
-//	UUID=...                          # --uuid
-//	Console=interactive|read-only|passive|pipe
-//	NotifyReady=yes|no                # --notify-ready
-//	Listen=ADDR                       # --listen, repeatable
-//	IdleAction=freeze|poweroff|ignore # --idle-action
-//	IdleActionSec=30s                 # --idle-action-sec (a time span)
-//	Parameters=ARGS...                # the positional arguments
-//	NetworkBridge=BR, NetworkZone=ZONE, NetworkNamespacePath=PATH
-//	Port=[tcp:|udp:]HOST[:CONTAINER]  # --port, repeatable
-//	Settings=yes|no|trusted           # --settings: the .nspawn file
+//	Directory=/var/lib/machines/web
+//	Boot=yes
+//	Bind=/srv/web:/srv
 //
-// (Comments go on lines of their own; the ones above are for show.) As in
-// systemd, a later assignment of a single-valued key wins; a repeatable key
-// appends; an empty value resets the field to its default, and for Bind= /
-// BindReadOnly= and SetCredential= / LoadCredential= resets the shared
-// list. Environment= takes one KEY=VALUE per line, unquoted. Parameters=
+// As in systemd, a later assignment of a single-valued key wins; a
+// repeatable key appends; an empty value resets the field to its default,
+// and for Bind= / BindReadOnly= and SetCredential= / LoadCredential=
+// resets the shared list. Environment= takes one KEY=VALUE per line, unquoted. Parameters=
 // values are split like a shell command line (SplitParameters) and
 // concatenated. Values are literal: no %-specifiers.
 //

@@ -78,7 +78,7 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	files := []file{{
 		path:     filepath.Join(root, ConfigDir, name+ConfigSuffix),
 		template: templates.MachineConfig,
-		vars:     map[string]string{"MACHINE": name, "DIRECTORY": dir},
+		vars:     map[string]string{"MACHINE": name, "DIRECTORY": dir, "EXAMPLES": ConfigExamples(name)},
 	}}
 	if len(streams) > 0 {
 		files = append(files, file{

@@ -92,6 +92,10 @@ var configKeys = map[string]*Option{}
 // as SECTION.KEY, to their options.
 var nspawnKeys = map[string]*Option{}
 
+// fieldKeys lists, for each Config field, the options with a key of
+// their own that set it, in the table's order: what Describe writes it as.
+var fieldKeys = map[string][]*Option{}
+
 // configType is Config's type, whose fields Merge and Sources name.
 var configType = reflect.TypeFor[Config]()
 
@@ -113,6 +117,7 @@ func init() {
 		if o.Key != "" {
 			if _, ok := configKeys[o.Key]; !ok {
 				configKeys[o.Key] = o
+				fieldKeys[o.Field] = append(fieldKeys[o.Field], o)
 			}
 		}
 		if o.Nspawn.Name != "" {
@@ -251,17 +256,4 @@ func ConfigExamples(name string) string {
 		b.WriteString("#" + o.Key + "=" + strings.ReplaceAll(o.Example, "@MACHINE@", name) + "\n")
 	}
 	return b.String()
-}
-
-// fieldKeys lists, for each Config field, the options with a key of
-// their own that set it, in the table's order: what Describe writes it as.
-var fieldKeys = map[string][]*Option{}
-
-func init() {
-	for i := range options {
-		o := &options[i]
-		if o.Key != "" && configKeys[o.Key] == o {
-			fieldKeys[o.Field] = append(fieldKeys[o.Field], o)
-		}
-	}
 }
