@@ -54,6 +54,9 @@ type Option struct {
 	Section    string // the help's section
 	Help       string // one paragraph; wrapped when rendered
 
+	// New: `sockspawn new` takes the flag too, and writes the key set.
+	New bool
+
 	// Nspawn is the key of systemd.nspawn(5) with the same meaning, if any.
 	Nspawn NspawnKey
 

@@ -150,7 +150,7 @@ var options = []Option{
 			c.Listen = append(c.Listen, l)
 			return err
 		}},
-	{Key: "IdleAction", Field: "IdleAction", Flag: "idle-action", Arg: RequiredArg, Meta: "ACTION", Section: "Sockets",
+	{Key: "IdleAction", Field: "IdleAction", Flag: "idle-action", Arg: RequiredArg, Meta: "ACTION", Section: "Sockets", New: true,
 		Help:    "What to do once the machine has been idle for --idle-action-sec: freeze (freeze the container's cgroup with cgroup2's freezer; the next connection thaws it, and it accepts that connection itself), poweroff (shut it down cleanly, exit status 0; under systemd the socket unit stays listening and its next connection starts the service again; with --listen sockspawn boots it again on the next connection) or ignore (the default: run until stopped). Idle means that none of the sockets passed to the container (by the socket unit or --listen) has a connection open or waiting to be accepted, or a datagram waiting, that none arrived, and that nothing inside holds /run/host/busy (flock --shared /run/host/busy COMMAND keeps it awake while COMMAND runs), for the whole period. Needs sockets to watch; freeze needs cgroup2. With -b the init gets systemd.service_watchdogs=0, unless its arguments set it: a freeze longer than a service's WatchdogSec= would fail that service on the thaw.",
 		Example: "freeze",
 		Note: "Freeze (or power off) the machine once none of its sockets has had a\n" +
@@ -159,7 +159,7 @@ var options = []Option{
 			c.IdleAction, err = ParseIdleAction(v)
 			return err
 		}},
-	{Key: "IdleActionSec", Field: "IdleActionSec", Flag: "idle-action-sec", Arg: RequiredArg, Meta: "TIMESPAN", Section: "Sockets",
+	{Key: "IdleActionSec", Field: "IdleActionSec", Flag: "idle-action-sec", Arg: RequiredArg, Meta: "TIMESPAN", Section: "Sockets", New: true,
 		Help: "How long the machine must be idle before --idle-action applies, as a systemd time span (30s, 5min, 1h 30min). Default: 30s.", Example: "30s",
 		Parse: func(c *Config, v string) (err error) {
 			c.IdleActionSec, err = ParseIdleActionSec(v)
