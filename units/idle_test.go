@@ -141,10 +141,15 @@ func TestNewMachineIdle(t *testing.T) {
 	if got := string(withSettings([]byte("[Container]\nBoot=yes"), mustSettings(t, []NewSetting{{"idle-action", "poweroff"}, {"idle-action-sec", "90s"}}))); got != "[Container]\nBoot=yes\nIdleAction=poweroff\nIdleActionSec=1min 30s\n" {
 		t.Errorf("withSettings: %q", got)
 	}
+	// Given twice, the last one wins, written once.
+	if got := mustSettings(t, []NewSetting{{"idle-action", "freeze"}, {"idle-action", "poweroff"}}); len(got) != 1 || got[0] != [2]string{"IdleAction", "poweroff"} {
+		t.Errorf("--idle-action twice: %q", got)
+	}
 	for _, c := range []struct {
 		opts NewOptions
 		want string
 	}{
+		{NewOptions{Settings: []NewSetting{{"boot", "yes"}}}, "sockspawn new has no flag --boot"},
 		{NewOptions{Settings: []NewSetting{{"idle-action", "suspend"}}}, `invalid --idle-action "suspend": not an idle action`},
 		{NewOptions{Settings: []NewSetting{{"idle-action-sec", "0"}}}, `invalid --idle-action-sec "0": the idle period must be longer than zero`},
 	} {
