@@ -14,7 +14,7 @@ import (
 const (
 	Service       = "container@.service" // the machine's service unit; @BINDIR@
 	Socket        = "container@.socket"  // the machine's socket unit
-	MachineConfig = "machine.conf.in"    // /etc/sockspawn/NAME.conf; @MACHINE@, @DIRECTORY@
+	MachineConfig = "machine.conf.in"    // /etc/sockspawn/NAME.conf; @MACHINE@, @DIRECTORY@, @EXAMPLES@
 	ListenDropIn  = "listen.conf.in"     // container@NAME.socket.d/listen.conf; @MACHINE@, @LISTEN_STREAMS@
 )
 

@@ -28,202 +28,20 @@ const (
 	SourceCommandLine = "command line"
 )
 
-// configKey is how one key of the [Container] section sets its field.
-type configKey struct {
-	field string
-	// set parses a non-empty value into c (appending, for a list).
-	set func(c *Config, v string) error
-	// reset undoes every earlier assignment: an empty value means
-	// "back to the default" (an empty list), as in systemd.
-	reset func(c *Config)
-}
-
-// configKeys maps each key of the [Container] section to its field. They
-// mirror the flags of `sockspawn run`; the machine name is the file name
-// and is not a key.
-var configKeys = map[string]configKey{
-	"Directory": {"Directory", func(c *Config, v string) (err error) {
-		c.Directory, err = ParseDirectory(v)
-		return err
-	}, func(c *Config) { c.Directory = "" }},
-	"Hostname": {"Hostname", func(c *Config, v string) error {
-		c.Hostname = v
-		return ValidHostname(v)
-	}, func(c *Config) { c.Hostname = "" }},
-	"Boot": {"Boot", func(c *Config, v string) (err error) {
-		c.Boot, err = ParseBool(v)
-		return err
-	}, func(c *Config) { c.Boot = false }},
-	"AsPid2": {"AsPid2", func(c *Config, v string) (err error) {
-		c.AsPid2, err = ParseBool(v)
-		return err
-	}, func(c *Config) { c.AsPid2 = false }},
-	"Volatile": {"Volatile", func(c *Config, v string) (err error) {
-		c.Volatile, err = ParseVolatile(v)
-		return err
-	}, func(c *Config) { c.Volatile = "" }},
-	"Bind":         {"Binds", appendBind(false), func(c *Config) { c.Binds = nil }},
-	"BindReadOnly": {"Binds", appendBind(true), func(c *Config) { c.Binds = nil }},
-	"Environment": {"Environment", func(c *Config, v string) error {
-		e, err := ParseSetenv(v)
-		c.Environment = append(c.Environment, e)
-		return err
-	}, func(c *Config) { c.Environment = nil }},
-	"SetCredential":  {"Credentials", appendCredential(ParseSetCredential), func(c *Config) { c.Credentials = nil }},
-	"LoadCredential": {"Credentials", appendCredential(ParseLoadCredential), func(c *Config) { c.Credentials = nil }},
-	"UUID": {"UUID", func(c *Config, v string) (err error) {
-		c.UUID, err = ParseUUID(v)
-		return err
-	}, func(c *Config) { c.UUID = "" }},
-	"Console": {"Console", func(c *Config, v string) (err error) {
-		c.Console, err = ParseConsole(v)
-		return err
-	}, func(c *Config) { c.Console = "" }},
-	"NotifyReady": {"NotifyReady", func(c *Config, v string) error {
-		b, err := ParseBool(v)
-		c.NotifyReady = &b
-		return err
-	}, func(c *Config) { c.NotifyReady = nil }},
-	"Listen": {"Listen", func(c *Config, v string) error {
-		l, err := ParseListen(v)
-		c.Listen = append(c.Listen, l)
-		return err
-	}, func(c *Config) { c.Listen = nil }},
-	"Timezone": {"Timezone", func(c *Config, v string) (err error) {
-		c.Timezone, err = ParseTimezone(v)
-		return err
-	}, func(c *Config) { c.Timezone = "" }},
-	"LinkJournal": {"LinkJournal", func(c *Config, v string) (err error) {
-		c.LinkJournal, err = ParseLinkJournal(v)
-		return err
-	}, func(c *Config) { c.LinkJournal = "" }},
-	"PrivateNetwork": {"PrivateNetwork", func(c *Config, v string) (err error) {
-		c.PrivateNetwork, err = ParseBool(v)
-		return err
-	}, func(c *Config) { c.PrivateNetwork = false }},
-	"NetworkVeth": {"NetworkVeth", func(c *Config, v string) (err error) {
-		c.NetworkVeth, err = ParseBool(v)
-		return err
-	}, func(c *Config) { c.NetworkVeth = false }},
-	"Register": {"Register", func(c *Config, v string) error {
-		b, err := ParseBool(v)
-		c.Register = &b
-		return err
-	}, func(c *Config) { c.Register = nil }},
-	"PrivateUsers": {"PrivateUsers", func(c *Config, v string) error {
-		c.PrivateUsers = v
-		_, err := ParsePrivateUsers(v)
-		return err
-	}, func(c *Config) { c.PrivateUsers = "" }},
-	"Capability": {"Capabilities", func(c *Config, v string) error {
-		caps, err := ParseCapabilities(v)
-		c.Capabilities = append(c.Capabilities, caps...)
-		return err
-	}, func(c *Config) { c.Capabilities = nil }},
-	"DropCapability": {"DropCapabilities", func(c *Config, v string) error {
-		caps, err := ParseCapabilities(v)
-		c.DropCapabilities = append(c.DropCapabilities, caps...)
-		return err
-	}, func(c *Config) { c.DropCapabilities = nil }},
-	"IdleAction": {"IdleAction", func(c *Config, v string) (err error) {
-		c.IdleAction, err = ParseIdleAction(v)
-		return err
-	}, func(c *Config) { c.IdleAction = "" }},
-	"IdleActionSec": {"IdleActionSec", func(c *Config, v string) (err error) {
-		c.IdleActionSec, err = ParseIdleActionSec(v)
-		return err
-	}, func(c *Config) { c.IdleActionSec = 0 }},
-	"BindUser": {"BindUsers", func(c *Config, v string) error {
-		u, err := ParseBindUser(v)
-		c.BindUsers = append(c.BindUsers, u)
-		return err
-	}, func(c *Config) { c.BindUsers = nil }},
-	"TTYs": {"TTYs", func(c *Config, v string) (err error) {
-		c.TTYs, err = ParseTTYs(v)
-		return err
-	}, func(c *Config) { c.TTYs = 0 }},
-	"NetworkBridge": {"NetworkBridge", func(c *Config, v string) (err error) {
-		c.NetworkBridge, err = ParseBridge(v)
-		return err
-	}, func(c *Config) { c.NetworkBridge = "" }},
-	"NetworkZone": {"NetworkZone", func(c *Config, v string) (err error) {
-		c.NetworkZone, err = ParseZone(v)
-		return err
-	}, func(c *Config) { c.NetworkZone = "" }},
-	"NetworkNamespacePath": {"NetworkNamespacePath", func(c *Config, v string) (err error) {
-		c.NetworkNamespacePath, err = ParseNetnsPath(v)
-		return err
-	}, func(c *Config) { c.NetworkNamespacePath = "" }},
-	"Port": {"Ports", func(c *Config, v string) error {
-		p, err := ParsePort(v)
-		if err == nil {
-			c.Ports = append(c.Ports, p)
-		}
-		return err
-	}, func(c *Config) { c.Ports = nil }},
-	"Settings": {"Settings", func(c *Config, v string) (err error) {
-		c.Settings, err = ParseSettings(v)
-		return err
-	}, func(c *Config) { c.Settings = "" }},
-	"Parameters": {"Args", func(c *Config, v string) error {
-		args, err := SplitParameters(v)
-		c.Args = append(c.Args, args...)
-		return err
-	}, func(c *Config) { c.Args = nil }},
-}
-
-func appendBind(readOnly bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		b, err := ParseBind(v, readOnly)
-		c.Binds = append(c.Binds, b)
-		return err
-	}
-}
-
-func appendCredential(parse func(string) (Credential, error)) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		cred, err := parse(v)
-		if err != nil {
-			return err
-		}
-		// Of one ID given twice the last wins when the machine starts
-		// (activation.MergeCredentials), as with the flags.
-		c.Credentials = append(c.Credentials, cred)
-		return nil
-	}
-}
-
 // ParseConfigFile reads a machine's configuration file from r; path is used
 // in errors and in the returned Sources. The file has unit-file syntax and
-// one section, [Container], whose keys mirror the flags of `sockspawn run`:
+// one section, [Container], whose keys are those of Options, each parsed
+// as its flag of `sockspawn run` is:
 //
 //	[Container]
-//	Directory=/var/lib/machines/web   # -D
-//	Hostname=web                      # --hostname
-//	Boot=yes                          # -b
-//	AsPid2=no                         # --as-pid2
-//	Volatile=no|yes|state             # --volatile (booleans too)
-//	Bind=SRC[:DST[:OPTS]]             # --bind, repeatable
-//	BindReadOnly=SRC[:DST[:OPTS]]     # --bind-ro, repeatable
-//	Environment=KEY=VALUE             # --setenv, repeatable
-//	SetCredential=ID:VALUE            # --set-credential, repeatable
-//	LoadCredential=ID:PATH            # --load-credential, repeatable
-//	UUID=...                          # --uuid
-//	Console=interactive|read-only|passive|pipe
-//	NotifyReady=yes|no                # --notify-ready
-//	Listen=ADDR                       # --listen, repeatable
-//	IdleAction=freeze|poweroff|ignore # --idle-action
-//	IdleActionSec=30s                 # --idle-action-sec (a time span)
-//	Parameters=ARGS...                # the positional arguments
-//	NetworkBridge=BR, NetworkZone=ZONE, NetworkNamespacePath=PATH
-//	Port=[tcp:|udp:]HOST[:CONTAINER]  # --port, repeatable
-//	Settings=yes|no|trusted           # --settings: the .nspawn file
+//	Directory=/var/lib/machines/web
+//	Boot=yes
+//	Bind=/srv/web:/srv
 //
-// (Comments go on lines of their own; the ones above are for show.) As in
-// systemd, a later assignment of a single-valued key wins; a repeatable key
-// appends; an empty value resets the field to its default, and for Bind= /
-// BindReadOnly= and SetCredential= / LoadCredential= resets the shared
-// list. Environment= takes one KEY=VALUE per line, unquoted. Parameters=
+// As in systemd, a later assignment of a single-valued key wins; a
+// repeatable key appends; an empty value resets the field to its default,
+// and for Bind= / BindReadOnly= and SetCredential= / LoadCredential=
+// resets the shared list. Environment= takes one KEY=VALUE per line, unquoted. Parameters=
 // values are split like a shell command line (SplitParameters) and
 // concatenated. Values are literal: no %-specifiers.
 //
@@ -295,7 +113,7 @@ func apply(c *Config, src Sources, key, raw, loc string) error {
 // applyAs is apply for a key that a file spells shown (a .nspawn file's
 // MachineID= sets UUID=): errors name shown.
 func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
-	k := configKeys[key]
+	o := configKeys[key]
 	key = shown
 	v := strings.TrimSpace(strings.ReplaceAll(raw, "\\\n", " "))
 	if strings.HasSuffix(v, `\`) {
@@ -305,12 +123,12 @@ func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
 		return fmt.Errorf("%s=: the value contains a control character", key)
 	}
 	if v == "" {
-		k.reset(c)
-		delete(src, k.field)
+		resetField(c, o.Field)
+		delete(src, o.Field)
 		return nil
 	}
-	before := fieldLen(c, k.field)
-	if err := k.set(c, v); err != nil {
+	before := fieldLen(c, o.Field)
+	if err := o.Parse(c, v); err != nil {
 		var ve *ValueError
 		if errors.As(err, &ve) {
 			named := *ve
@@ -319,38 +137,13 @@ func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
 		}
 		return fmt.Errorf("%s=: %w", key, err)
 	}
-	after := fieldLen(c, k.field)
+	after := fieldLen(c, o.Field)
 	if after < 0 { // a single value
-		src[k.field] = []string{loc}
+		src[o.Field] = []string{loc}
 		return nil
 	}
 	for ; before < after; before++ {
-		src[k.field] = append(src[k.field], loc)
+		src[o.Field] = append(src[o.Field], loc)
 	}
 	return nil
-}
-
-// fieldLen returns the length of a list field, or -1 for a single-valued one.
-func fieldLen(c *Config, field string) int {
-	switch field {
-	case "Binds":
-		return len(c.Binds)
-	case "Environment":
-		return len(c.Environment)
-	case "Credentials":
-		return len(c.Credentials)
-	case "Listen":
-		return len(c.Listen)
-	case "Args":
-		return len(c.Args)
-	case "Capabilities":
-		return len(c.Capabilities)
-	case "DropCapabilities":
-		return len(c.DropCapabilities)
-	case "BindUsers":
-		return len(c.BindUsers)
-	case "Ports":
-		return len(c.Ports)
-	}
-	return -1
 }

@@ -56,38 +56,38 @@ type Credential struct {
 // the machine's configuration file. The zero value of each field means
 // "not set" where a default applies; Defaults fills those in.
 type Config struct {
-	Directory   string           // -D: the image's root directory
-	Machine     string           // -M: machine name
-	Hostname    string           // --hostname: defaults to Machine
-	Boot        bool             // -b: run the image's init
-	AsPid2      bool             // --as-pid2: run the command under a stub PID 1
-	Volatile    systemd.Volatile // --volatile=
-	Binds       []Bind           // --bind=, --bind-ro=
-	Environment []string         // --setenv=KEY=VALUE, in order
-	Credentials []Credential
-	UUID        string   // --uuid: empty means derived from Machine
-	Console     Console  // --console=: empty means chosen by whether stdin is a tty
-	NotifyReady *bool    // --notify-ready=: nil means yes with -b
-	Listen      []string // --listen=ADDR: sockets sockspawn binds itself
-	Args        []string // positional arguments: init arguments with -b, else the command
-	Quiet       bool     // -q: no informational messages
-
-	Timezone         string      // --timezone=: "", "auto", "symlink" or "off"
-	LinkJournal      LinkJournal // --link-journal=: empty means auto (try-guest for `sockspawn boot`)
-	PrivateNetwork   bool        // --private-network: own network namespace, loopback only
-	NetworkVeth      bool        // -n/--network-veth: own network namespace and a veth pair
-	Register         *bool       // --register=: nil means "if systemd-machined is there"
-	PrivateUsers     string      // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
-	Capabilities     []string    // --capability=: kept in addition to the defaults (canonical names)
-	DropCapabilities []string    // --drop-capability=: removed from the defaults
-
-	IdleAction           string        // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
-	IdleActionSec        time.Duration // --idle-action-sec=: zero means DefaultIdleActionSec
-	TTYs                 int           // --ttys=: extra ptys with a getty each ($container_ttys)
-	BindUsers            []string      // --bind-user=: host users whose records and homes go to /run/host
-	NetworkBridge        string        // --network-bridge=: the veth's host side joins this bridge
-	NetworkZone          string        // --network-zone=: ... the bridge vz-ZONE, made on demand
-	NetworkNamespacePath string        // --network-namespace-path=: join this network namespace
-	Ports                []Port        // --port=: host ports forwarded to the container
-	Settings             string        // --settings=: how a .nspawn file is used ("", yes, no, trusted)
+	// The fields are in the order `sockspawn cat` writes them (Describe);
+	// Options says how each one is set.
+	Directory            string           // -D: the image's root directory
+	Machine              string           // -M: machine name
+	Hostname             string           // --hostname: defaults to Machine
+	Boot                 bool             // -b: run the image's init
+	AsPid2               bool             // --as-pid2: run the command under a stub PID 1
+	Timezone             string           // --timezone=: "", "auto", "symlink" or "off"
+	LinkJournal          LinkJournal      // --link-journal=: empty means auto (try-guest for `sockspawn boot`)
+	PrivateNetwork       bool             // --private-network: own network namespace, loopback only
+	NetworkVeth          bool             // -n/--network-veth: own network namespace and a veth pair
+	Volatile             systemd.Volatile // --volatile=
+	Console              Console          // --console=: empty means chosen by whether stdin is a tty
+	UUID                 string           // --uuid: empty means derived from Machine
+	PrivateUsers         string           // -U/--private-users=: "", "no", "pick" or "UID[:COUNT]"
+	IdleAction           string           // --idle-action=: "", IdleActionIgnore, IdleActionFreeze or IdleActionPoweroff
+	IdleActionSec        time.Duration    // --idle-action-sec=: zero means DefaultIdleActionSec
+	TTYs                 int              // --ttys=: extra ptys with a getty each ($container_ttys)
+	NetworkBridge        string           // --network-bridge=: the veth's host side joins this bridge
+	NetworkZone          string           // --network-zone=: ... the bridge vz-ZONE, made on demand
+	NetworkNamespacePath string           // --network-namespace-path=: join this network namespace
+	Settings             string           // --settings=: how a .nspawn file is used ("", yes, no, trusted)
+	NotifyReady          *bool            // --notify-ready=: nil means yes with -b
+	Register             *bool            // --register=: nil means "if systemd-machined is there"
+	Binds                []Bind           // --bind=, --bind-ro=
+	Environment          []string         // --setenv=KEY=VALUE, in order
+	Credentials          []Credential     // --set-credential=, --load-credential=
+	Listen               []string         // --listen=ADDR: sockets sockspawn binds itself
+	Ports                []Port           // --port=: host ports forwarded to the container
+	Capabilities         []string         // --capability=: kept in addition to the defaults (canonical names)
+	BindUsers            []string         // --bind-user=: host users whose records and homes go to /run/host
+	DropCapabilities     []string         // --drop-capability=: removed from the defaults
+	Args                 []string         // positional arguments: init arguments with -b, else the command
+	Quiet                bool             // -q: no informational messages
 }

@@ -2,6 +2,7 @@ package units
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -26,67 +27,31 @@ func Describe(c Config, s Sources) string {
 	put := func(key, field string, i int, value string) {
 		fmt.Fprintf(&b, "# %s\n%s=%s\n", origin(s, field, i), key, value)
 	}
-	single := func(key, field, value string, zero bool) {
-		if !zero || len(s[field]) > 0 {
-			put(key, field, 0, value)
+	// Field by field in the order of Config, each element with the first
+	// key of its field that claims it.
+	for _, name := range FieldNames {
+		keys := fieldKeys[name]
+		if len(keys) == 0 || name == "Args" {
+			continue
 		}
-	}
-	single("Directory", "Directory", c.Directory, c.Directory == "")
-	single("Hostname", "Hostname", c.Hostname, c.Hostname == "")
-	single("Boot", "Boot", FormatBool(c.Boot), !c.Boot)
-	single("AsPid2", "AsPid2", FormatBool(c.AsPid2), !c.AsPid2)
-	single("Timezone", "Timezone", c.Timezone, c.Timezone == "")
-	single("LinkJournal", "LinkJournal", string(c.LinkJournal), c.LinkJournal == "")
-	single("PrivateNetwork", "PrivateNetwork", FormatBool(c.PrivateNetwork), !c.PrivateNetwork)
-	single("NetworkVeth", "NetworkVeth", FormatBool(c.NetworkVeth), !c.NetworkVeth)
-	single("Volatile", "Volatile", string(c.Volatile), c.Volatile == "")
-	single("Console", "Console", string(c.Console), c.Console == "")
-	single("UUID", "UUID", c.UUID, c.UUID == "")
-	single("PrivateUsers", "PrivateUsers", c.PrivateUsers, c.PrivateUsers == "")
-	single("IdleAction", "IdleAction", c.IdleAction, c.IdleAction == "")
-	single("IdleActionSec", "IdleActionSec", FormatTimespan(c.IdleActionSec), c.IdleActionSec == 0)
-	single("TTYs", "TTYs", FormatTTYs(c.TTYs), c.TTYs == 0)
-	single("NetworkBridge", "NetworkBridge", c.NetworkBridge, c.NetworkBridge == "")
-	single("NetworkZone", "NetworkZone", c.NetworkZone, c.NetworkZone == "")
-	single("NetworkNamespacePath", "NetworkNamespacePath", c.NetworkNamespacePath, c.NetworkNamespacePath == "")
-	single("Settings", "Settings", c.Settings, c.Settings == "")
-	if c.NotifyReady != nil {
-		put("NotifyReady", "NotifyReady", 0, FormatBool(*c.NotifyReady))
-	}
-	if c.Register != nil {
-		put("Register", "Register", 0, FormatBool(*c.Register))
-	}
-	for i, bind := range c.Binds {
-		key := "Bind"
-		if bind.ReadOnly {
-			key = "BindReadOnly"
+		v := field(&c, name)
+		n := 1
+		switch {
+		case v.Kind() == reflect.Slice:
+			n = v.Len()
+		case v.Kind() == reflect.Pointer && v.IsNil():
+			n = 0
+		case v.IsZero() && len(s[name]) == 0:
+			n = 0
 		}
-		put(key, "Binds", i, FormatBind(bind))
-	}
-	for i, e := range c.Environment {
-		put("Environment", "Environment", i, e)
-	}
-	for i, cred := range c.Credentials {
-		key := "SetCredential"
-		if cred.Path != "" {
-			key = "LoadCredential"
+		for i := range n {
+			for _, o := range keys {
+				if value, ok := o.format(&c, i); ok {
+					put(o.Key, name, i, value)
+					break
+				}
+			}
 		}
-		put(key, "Credentials", i, FormatCredential(cred))
-	}
-	for i, l := range c.Listen {
-		put("Listen", "Listen", i, l)
-	}
-	for i, p := range c.Ports {
-		put("Port", "Ports", i, FormatPort(p))
-	}
-	for i, cp := range c.Capabilities {
-		put("Capability", "Capabilities", i, cp)
-	}
-	for i, u := range c.BindUsers {
-		put("BindUser", "BindUsers", i, u)
-	}
-	for i, cp := range c.DropCapabilities {
-		put("DropCapability", "DropCapabilities", i, cp)
 	}
 	// Arguments from the same origin (one Parameters= line of a file, or
 	// the command line) share a line, as they did where they came from.

@@ -118,7 +118,7 @@ func TestConfigIdleKeys(t *testing.T) {
 
 func TestNewMachineIdle(t *testing.T) {
 	root := t.TempDir()
-	written, err := NewMachine("web", NewOptions{IdleAction: "freeze", IdleActionSec: "5 min"}, root, false)
+	written, err := NewMachine("web", NewOptions{Settings: []NewSetting{{"idle-action", "freeze"}, {"idle-action-sec", "5 min"}}}, root, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,19 +138,33 @@ func TestNewMachineIdle(t *testing.T) {
 		t.Errorf("without the flags: IdleAction=%q IdleActionSec=%v, %v", c.IdleAction, c.IdleActionSec, err)
 	}
 	// A template without the examples gets the keys at its end.
-	if got := string(withIdleKeys([]byte("[Container]\nBoot=yes"), NewOptions{IdleAction: "poweroff", IdleActionSec: "90s"})); got != "[Container]\nBoot=yes\nIdleAction=poweroff\nIdleActionSec=1min 30s\n" {
-		t.Errorf("withIdleKeys: %q", got)
+	if got := string(withSettings([]byte("[Container]\nBoot=yes"), mustSettings(t, []NewSetting{{"idle-action", "poweroff"}, {"idle-action-sec", "90s"}}))); got != "[Container]\nBoot=yes\nIdleAction=poweroff\nIdleActionSec=1min 30s\n" {
+		t.Errorf("withSettings: %q", got)
+	}
+	// Given twice, the last one wins, written once.
+	if got := mustSettings(t, []NewSetting{{"idle-action", "freeze"}, {"idle-action", "poweroff"}}); len(got) != 1 || got[0] != [2]string{"IdleAction", "poweroff"} {
+		t.Errorf("--idle-action twice: %q", got)
 	}
 	for _, c := range []struct {
 		opts NewOptions
 		want string
 	}{
-		{NewOptions{IdleAction: "suspend"}, `invalid --idle-action "suspend": not an idle action`},
-		{NewOptions{IdleActionSec: "0"}, `invalid --idle-action-sec "0": the idle period must be longer than zero`},
+		{NewOptions{Settings: []NewSetting{{"boot", "yes"}}}, "sockspawn new has no flag --boot"},
+		{NewOptions{Settings: []NewSetting{{"idle-action", "suspend"}}}, `invalid --idle-action "suspend": not an idle action`},
+		{NewOptions{Settings: []NewSetting{{"idle-action-sec", "0"}}}, `invalid --idle-action-sec "0": the idle period must be longer than zero`},
 	} {
 		root := t.TempDir()
 		if written, err := NewMachine("x", c.opts, root, false); err == nil || !strings.HasPrefix(err.Error(), c.want) || len(written) > 0 {
 			t.Errorf("%+v: %v (wrote %q), want %q", c.opts, err, written, c.want)
 		}
 	}
+}
+
+func mustSettings(t *testing.T, given []NewSetting) [][2]string {
+	t.Helper()
+	s, err := newSettings(given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -23,10 +23,15 @@ const (
 type NewOptions struct {
 	Image  string   // --image DIR: the image directory; empty means DefaultDirectory(NAME)
 	Listen []string // --listen ADDR: ListenStream= addresses added to container@NAME.socket
-	// --idle-action, --idle-action-sec: IdleAction=, IdleActionSec=
-	// (withIdleKeys); empty for the template's commented examples.
-	IdleAction, IdleActionSec string
+	// Settings are flags of `sockspawn run` that `new` takes too (those
+	// of Options with New), in order: each one's key is written set. An
+	// empty value leaves the key's example commented.
+	Settings []NewSetting
 }
+
+// NewSetting is one flag given to `sockspawn new`, as "idle-action" and
+// "freeze".
+type NewSetting struct{ Flag, Value string }
 
 // NewMachine writes the configuration of a new machine below root ("" for
 // the real system, a DESTDIR-like prefix in tests):
@@ -54,7 +59,8 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	} else if err := checkPath("image directory", dir); err != nil {
 		return nil, &ValueError{Option: "--image", Value: dir, Err: err}
 	}
-	if err := checkIdleOptions(opts); err != nil {
+	settings, err := newSettings(opts.Settings)
+	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -78,7 +84,7 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 	files := []file{{
 		path:     filepath.Join(root, ConfigDir, name+ConfigSuffix),
 		template: templates.MachineConfig,
-		vars:     map[string]string{"MACHINE": name, "DIRECTORY": dir},
+		vars:     map[string]string{"MACHINE": name, "DIRECTORY": dir, "EXAMPLES": ConfigExamples(name)},
 	}}
 	if len(streams) > 0 {
 		files = append(files, file{
@@ -93,7 +99,7 @@ func NewMachine(name string, opts NewOptions, root string, force bool) (written 
 			return nil, err
 		}
 		if i == 0 {
-			texts[i] = withIdleKeys(texts[i], opts)
+			texts[i] = withSettings(texts[i], settings)
 		}
 		if !force {
 			if _, err := os.Lstat(f.path); err == nil {
@@ -207,4 +213,71 @@ func InstallUnits(destDir, binDir, unitDir string) ([]string, error) {
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// newSettings checks the settings given to `sockspawn new` as their flags
+// parse them and returns them as KEY, VALUE pairs, one per key, the last
+// one given winning.
+func newSettings(given []NewSetting) ([][2]string, error) {
+	var out [][2]string
+	index := map[string]int{}
+	for _, s := range given {
+		o := newFlag(s.Flag)
+		if o == nil {
+			return nil, fmt.Errorf("sockspawn new has no flag --%s", s.Flag)
+		}
+		if s.Value == "" {
+			continue
+		}
+		var c Config
+		if err := o.SetFlag(&c, "--"+o.Flag, s.Value); err != nil {
+			return nil, err
+		}
+		v, _ := o.format(&c, 0)
+		if i, ok := index[o.Key]; ok {
+			out[i][1] = v
+			continue
+		}
+		index[o.Key] = len(out)
+		out = append(out, [2]string{o.Key, v})
+	}
+	return out, nil
+}
+
+// newFlag returns the option of flag if `sockspawn new` takes it.
+func newFlag(flag string) *Option {
+	for i := range options {
+		if o := &options[i]; o.New && o.Flag == flag {
+			return o
+		}
+	}
+	return nil
+}
+
+// withSettings sets keys in a machine's configuration text: the
+// template's commented example line "#KEY=..." becomes the setting, or the
+// setting is added at the end.
+func withSettings(text []byte, settings [][2]string) []byte {
+	s := string(text)
+	for _, kv := range settings {
+		key, value := kv[0], kv[1]
+		lines := strings.SplitAfter(s, "\n")
+		found := false
+		for i, l := range lines {
+			if strings.HasPrefix(l, "#"+key+"=") {
+				lines[i] = key + "=" + value + "\n"
+				s = strings.Join(lines, "")
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		if !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += key + "=" + value + "\n"
+	}
+	return []byte(s)
 }

@@ -86,17 +86,6 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 	return c, src, nil
 }
 
-// FieldNames lists the Config fields by name, the keys of Merge's set and
-// of Sources.
-var FieldNames = []string{
-	"Directory", "Machine", "Hostname", "Boot", "AsPid2", "Volatile",
-	"Binds", "Environment", "Credentials", "UUID", "Console",
-	"NotifyReady", "Listen", "Args", "Quiet", "Capabilities", "DropCapabilities", "PrivateUsers", "Register", "PrivateNetwork", "NetworkVeth", "Timezone", "LinkJournal",
-	"IdleAction", "IdleActionSec",
-	"TTYs", "BindUsers",
-	"NetworkBridge", "NetworkZone", "NetworkNamespacePath", "Ports", "Settings",
-}
-
 // Merge returns file with every field named in set replaced by its value in
 // flags: what is given on the command line overrides the configuration
 // file. A list given on the command line replaces the file's list whole,
@@ -106,76 +95,8 @@ var FieldNames = []string{
 func Merge(file Config, flags Config, set map[string]bool) Config {
 	c := file
 	for name, ok := range set {
-		if !ok {
-			continue
-		}
-		switch name {
-		case "Directory":
-			c.Directory = flags.Directory
-		case "Machine":
-			c.Machine = flags.Machine
-		case "Hostname":
-			c.Hostname = flags.Hostname
-		case "Boot":
-			c.Boot = flags.Boot
-		case "AsPid2":
-			c.AsPid2 = flags.AsPid2
-		case "Volatile":
-			c.Volatile = flags.Volatile
-		case "Binds":
-			c.Binds = flags.Binds
-		case "Environment":
-			c.Environment = flags.Environment
-		case "Credentials":
-			c.Credentials = flags.Credentials
-		case "UUID":
-			c.UUID = flags.UUID
-		case "Console":
-			c.Console = flags.Console
-		case "NotifyReady":
-			c.NotifyReady = flags.NotifyReady
-		case "Listen":
-			c.Listen = flags.Listen
-		case "PrivateUsers":
-			c.PrivateUsers = flags.PrivateUsers
-		case "Register":
-			c.Register = flags.Register
-		case "Timezone":
-			c.Timezone = flags.Timezone
-		case "LinkJournal":
-			c.LinkJournal = flags.LinkJournal
-		case "PrivateNetwork":
-			c.PrivateNetwork = flags.PrivateNetwork
-		case "NetworkVeth":
-			c.NetworkVeth = flags.NetworkVeth
-		case "Capabilities":
-			c.Capabilities = flags.Capabilities
-		case "DropCapabilities":
-			c.DropCapabilities = flags.DropCapabilities
-		case "IdleAction":
-			c.IdleAction = flags.IdleAction
-		case "IdleActionSec":
-			c.IdleActionSec = flags.IdleActionSec
-		case "NetworkBridge":
-			c.NetworkBridge = flags.NetworkBridge
-		case "NetworkZone":
-			c.NetworkZone = flags.NetworkZone
-		case "NetworkNamespacePath":
-			c.NetworkNamespacePath = flags.NetworkNamespacePath
-		case "Ports":
-			c.Ports = flags.Ports
-		case "Settings":
-			c.Settings = flags.Settings
-		case "Args":
-			c.Args = flags.Args
-		case "Quiet":
-			c.Quiet = flags.Quiet
-		case "TTYs":
-			c.TTYs = flags.TTYs
-		case "BindUsers":
-			c.BindUsers = flags.BindUsers
-		default:
-			panic(fmt.Sprintf("units.Merge: no Config field %q", name))
+		if ok {
+			field(&c, name).Set(field(&flags, name))
 		}
 	}
 	return c

@@ -9,48 +9,6 @@ import (
 // NspawnSuffix ends the name of a systemd-nspawn settings file.
 const NspawnSuffix = ".nspawn"
 
-// nspawnKey is how one key of a .nspawn file maps onto the configuration
-// file's key table (configKeys), so that both files parse each value the
-// same way.
-type nspawnKey struct {
-	key        string // the key of configKeys it sets
-	privileged bool   // ignored in an untrusted file, as nspawn does
-	// words: the value is a white-space separated list (nspawn's
-	// config_parse_strv); each word is applied alone.
-	words bool
-	// commas: a white-space separated list that configKeys' key takes
-	// comma-separated (capabilities).
-	commas bool
-}
-
-// nspawnKeys lists the keys of systemd.nspawn(5) that sockspawn supports,
-// as SECTION.KEY. privileged follows nspawn's own list (the settings it
-// drops from an untrusted file: Capability=, MachineID=, PrivateUsers=,
-// the binds, and every network setting).
-var nspawnKeys = map[string]nspawnKey{
-	"Exec.Boot":               {key: "Boot"},
-	"Exec.ProcessTwo":         {key: "AsPid2"},
-	"Exec.Parameters":         {key: "Parameters"},
-	"Exec.Environment":        {key: "Environment", words: true},
-	"Exec.Capability":         {key: "Capability", privileged: true, commas: true},
-	"Exec.DropCapability":     {key: "DropCapability", commas: true},
-	"Exec.MachineID":          {key: "UUID", privileged: true},
-	"Exec.PrivateUsers":       {key: "PrivateUsers", privileged: true},
-	"Exec.NotifyReady":        {key: "NotifyReady"},
-	"Exec.Hostname":           {key: "Hostname"},
-	"Exec.Timezone":           {key: "Timezone"},
-	"Exec.LinkJournal":        {key: "LinkJournal"},
-	"Files.Volatile":          {key: "Volatile"},
-	"Files.Bind":              {key: "Bind", privileged: true},
-	"Files.BindReadOnly":      {key: "BindReadOnly", privileged: true},
-	"Files.BindUser":          {key: "BindUser", privileged: true, words: true},
-	"Network.Private":         {key: "PrivateNetwork", privileged: true},
-	"Network.VirtualEthernet": {key: "NetworkVeth", privileged: true},
-	"Network.Bridge":          {key: "NetworkBridge", privileged: true},
-	"Network.Zone":            {key: "NetworkZone", privileged: true},
-	"Network.Port":            {key: "Port", privileged: true},
-}
-
 // nspawnUnsupported lists the other keys of systemd.nspawn(5) (systemd
 // 252 and later), each with why sockspawn has no such setting and what to
 // use instead. The README's table is written from this one.
@@ -129,13 +87,13 @@ func ParseNspawnFile(path string, r io.Reader, trusted bool) (c Config, src Sour
 	src = Sources{}
 	var ignored Config // where untrusted privileged values are checked
 	for _, a := range assigns {
-		k := nspawnKeys[a.section+"."+a.key]
+		o := nspawnKeys[a.section+"."+a.key]
 		loc := fmt.Sprintf("%s:%d", path, a.line)
 		into, intoSrc := &c, src
-		if k.privileged && !trusted {
+		if o.Nspawn.Privileged && !trusted {
 			into, intoSrc = &ignored, Sources{}
 		}
-		if err := applyNspawn(into, intoSrc, k, a.key, a.value, loc); err != nil {
+		if err := applyNspawn(into, intoSrc, o, a.key, a.value, loc); err != nil {
 			return Config{}, nil, nil, fmt.Errorf("%s: %w", loc, err)
 		}
 		if into == &ignored {
@@ -146,15 +104,15 @@ func ParseNspawnFile(path string, r io.Reader, trusted bool) (c Config, src Sour
 	return c, src, notices, nil
 }
 
-// applyNspawn applies one .nspawn assignment through configKeys.
-func applyNspawn(c *Config, src Sources, k nspawnKey, shown, raw, loc string) error {
+// applyNspawn applies one .nspawn assignment through o's key.
+func applyNspawn(c *Config, src Sources, o *Option, shown, raw, loc string) error {
 	v := strings.TrimSpace(raw)
 	switch {
 	case v == "":
-		return applyAs(c, src, k.key, shown, "", loc)
-	case k.commas:
-		return applyAs(c, src, k.key, shown, strings.Join(strings.Fields(v), ","), loc)
-	case k.words:
+		return applyAs(c, src, o.Key, shown, "", loc)
+	case o.Nspawn.Commas:
+		return applyAs(c, src, o.Key, shown, strings.Join(strings.Fields(v), ","), loc)
+	case o.Nspawn.Words:
 		words, err := SplitParameters(v)
 		if err != nil {
 			return fmt.Errorf("%s=: %w", shown, err)
@@ -163,11 +121,11 @@ func applyNspawn(c *Config, src Sources, k nspawnKey, shown, raw, loc string) er
 			if w == "" {
 				return fmt.Errorf("%s=: an empty word (\"\") is not an assignment", shown)
 			}
-			if err := applyAs(c, src, k.key, shown, w, loc); err != nil {
+			if err := applyAs(c, src, o.Key, shown, w, loc); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return applyAs(c, src, k.key, shown, raw, loc)
+	return applyAs(c, src, o.Key, shown, raw, loc)
 }

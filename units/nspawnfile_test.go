@@ -129,8 +129,8 @@ Port=udp:53
 // reason, never unknown; and no key is both.
 func TestNspawnKeysCovered(t *testing.T) {
 	for k, v := range nspawnKeys {
-		if _, ok := configKeys[v.key]; !ok {
-			t.Errorf("%s maps to %s=, which the configuration file does not have", k, v.key)
+		if _, ok := configKeys[v.Key]; !ok {
+			t.Errorf("%s maps to %s=, which the configuration file does not have", k, v.Key)
 		}
 		if _, ok := nspawnUnsupported[k]; ok {
 			t.Errorf("%s is both supported and unsupported", k)
@@ -381,7 +381,7 @@ func TestLoadMachinePrecedence(t *testing.T) {
 				l.Flags.Settings, l.Flags.Hostname, l.Flags.Ports, l.Flags.NetworkZone, l.Flags.PrivateUsers = fc.Settings, fc.Hostname, fc.Ports, fc.NetworkZone, fc.PrivateUsers
 				for _, f := range tt.flags {
 					k, _, _ := strings.Cut(f, "=")
-					l.Set[configKeys[k].field] = true
+					l.Set[configKeys[k].Field] = true
 				}
 			}
 			got, err := LoadMachine("web", l)

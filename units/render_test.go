@@ -27,8 +27,8 @@ func TestRenderUnit(t *testing.T) {
 	}, {
 		name:     "machine config",
 		template: templates.MachineConfig,
-		vars:     map[string]string{"MACHINE": "web", "DIRECTORY": "/srv/web"},
-		want:     []string{"Directory=/srv/web", "# (container@web.service). Written by `sockspawn new web`."},
+		vars:     map[string]string{"MACHINE": "web", "DIRECTORY": "/srv/web", "EXAMPLES": ConfigExamples("web")},
+		want:     []string{"Directory=/srv/web", "#Bind=/srv/web:/srv", "# (container@web.service). Written by `sockspawn new web`."},
 	}, {
 		name:     "block placeholder takes lines",
 		template: templates.ListenDropIn,

@@ -155,14 +155,12 @@ func cmdNew(args []string) int {
 			opts.Image = v
 		} else if v, ok := val("--listen"); ok {
 			opts.Listen = append(opts.Listen, v)
-		} else if v, ok := val("--idle-action"); ok {
-			opts.IdleAction = v
-		} else if v, ok := val("--idle-action-sec"); ok {
-			opts.IdleActionSec = v
 		} else if a == "--force" {
 			force = true
+		} else if o, v, ok := newSetting(val); ok {
+			opts.Settings = append(opts.Settings, units.NewSetting{Flag: o.Flag, Value: v})
 		} else {
-			return errorf("new: unknown argument %q (sockspawn new NAME [--image DIR] [--listen ADDRESS]... [--idle-action ACTION] [--idle-action-sec TIMESPAN] [--force])", a)
+			return errorf("new: unknown argument %q (sockspawn new NAME [--image DIR] [--listen ADDRESS]...%s [--force])", a, newFlagsUsage())
 		}
 	}
 	written, err := units.NewMachine(name, opts, "", force)
@@ -177,6 +175,32 @@ func cmdNew(args []string) int {
 	}
 	fmt.Print(units.NextSteps(name, len(opts.Listen) > 0))
 	return 0
+}
+
+// newSetting returns the option of units.Options that `new` takes (New)
+// and val finds, with its value.
+func newSetting(val func(flag string) (string, bool)) (units.Option, string, bool) {
+	for _, o := range units.Options() {
+		if !o.New {
+			continue
+		}
+		if v, ok := val("--" + o.Flag); ok {
+			return o, v, true
+		}
+	}
+	return units.Option{}, "", false
+}
+
+// newFlagsUsage lists the flags of units.Options that `new` takes, as
+// " [--idle-action ACTION]...".
+func newFlagsUsage() string {
+	var b strings.Builder
+	for _, o := range units.Options() {
+		if o.New {
+			fmt.Fprintf(&b, " [--%s %s]", o.Flag, o.Meta)
+		}
+	}
+	return b.String()
 }
 
 func cutFlag(a, flag string) (string, bool) {

@@ -13,8 +13,8 @@ import (
 // viaFlag and viaKey set one value the two ways a user can: on the command
 // line, and as KEY=VALUE in NAME.conf.
 func viaFlag(o option, v string) (units.Config, error) {
-	arg := "--" + o.long
-	if o.arg != noArg {
+	arg := "--" + o.Flag
+	if o.Arg != units.NoArg {
 		arg += "=" + v
 	}
 	pa, err := parseRunArgs([]string{arg})
@@ -22,7 +22,7 @@ func viaFlag(o option, v string) (units.Config, error) {
 }
 
 func viaKey(o option, v string) (units.Config, error) {
-	c, _, err := units.ParseConfigFile("f", strings.NewReader("[Container]\n"+o.key+"="+v+"\n"))
+	c, _, err := units.ParseConfigFile("f", strings.NewReader("[Container]\n"+o.Key+"="+v+"\n"))
 	return c, err
 }
 
@@ -44,11 +44,11 @@ func sameParse(t *testing.T, o option, flagValue, keyValue string) (units.Config
 	kc, kerr := viaKey(o, keyValue)
 	switch {
 	case (ferr == nil) != (kerr == nil):
-		t.Errorf("--%s=%q: %v, but %s=%q: %v", o.long, flagValue, ferr, o.key, keyValue, kerr)
-	case ferr != nil && reason(ferr, o.key) != reason(kerr, o.key):
-		t.Errorf("--%s=%q and %s=%q are refused for different reasons:\n  %v\n  %v", o.long, flagValue, o.key, keyValue, ferr, kerr)
+		t.Errorf("--%s=%q: %v, but %s=%q: %v", o.Flag, flagValue, ferr, o.Key, keyValue, kerr)
+	case ferr != nil && reason(ferr, o.Key) != reason(kerr, o.Key):
+		t.Errorf("--%s=%q and %s=%q are refused for different reasons:\n  %v\n  %v", o.Flag, flagValue, o.Key, keyValue, ferr, kerr)
 	case ferr == nil && !reflect.DeepEqual(fc, kc):
-		t.Errorf("--%s=%q sets %+v, but %s=%q sets %+v", o.long, flagValue, fc, o.key, keyValue, kc)
+		t.Errorf("--%s=%q sets %+v, but %s=%q sets %+v", o.Flag, flagValue, fc, o.Key, keyValue, kc)
 	}
 	return fc, ferr
 }
@@ -59,7 +59,7 @@ func sameParse(t *testing.T, o option, flagValue, keyValue string) (units.Config
 func TestListenFlagAndKey(t *testing.T) {
 	var listen option
 	for _, o := range options() {
-		if o.long == "listen" {
+		if o.Flag == "listen" {
 			listen = o
 		}
 	}
@@ -159,28 +159,28 @@ func TestEveryFlagHasItsKey(t *testing.T) {
 	}
 	for _, o := range options() {
 		switch {
-		case o.long == "help" || o.long == "version":
+		case o.Flag == "help" || o.Flag == "version":
 			continue
-		case o.key == "":
-			if o.long != "machine" && o.long != "quiet" {
-				t.Errorf("--%s has no key in NAME.conf", o.long)
+		case o.Key == "":
+			if o.Flag != "machine" && o.Flag != "quiet" {
+				t.Errorf("--%s has no key in NAME.conf", o.Flag)
 			}
 			continue
 		}
-		if o.arg == noArg {
-			v, ok := noArgValue[o.long]
+		if o.Arg == units.NoArg {
+			v, ok := noArgValue[o.Flag]
 			if !ok {
-				t.Errorf("--%s: no value of %s= to compare with", o.long, o.key)
+				t.Errorf("--%s: no value of %s= to compare with", o.Flag, o.Key)
 				continue
 			}
 			if _, err := sameParse(t, o, "", v); err != nil {
-				t.Errorf("--%s: %v", o.long, err)
+				t.Errorf("--%s: %v", o.Flag, err)
 			}
 			continue
 		}
-		vs, ok := samples[o.long]
+		vs, ok := samples[o.Flag]
 		if !ok || len(vs) < 2 {
-			t.Errorf("--%s: no sample values", o.long)
+			t.Errorf("--%s: no sample values", o.Flag)
 			continue
 		}
 		accepted := 0
@@ -190,7 +190,7 @@ func TestEveryFlagHasItsKey(t *testing.T) {
 			}
 		}
 		if accepted == 0 || accepted == len(vs) {
-			t.Errorf("--%s: %d of %d samples accepted; give both good and bad ones", o.long, accepted, len(vs))
+			t.Errorf("--%s: %d of %d samples accepted; give both good and bad ones", o.Flag, accepted, len(vs))
 		}
 	}
 }

@@ -302,43 +302,43 @@ func TestOptionsTable(t *testing.T) {
 	shorts := map[byte]bool{}
 	var sections []string
 	for _, o := range options() {
-		if o.long == "" {
+		if o.Flag == "" {
 			t.Errorf("option without a long name: %+v", o)
 		}
-		if longs[o.long] {
-			t.Errorf("--%s defined twice", o.long)
+		if longs[o.Flag] {
+			t.Errorf("--%s defined twice", o.Flag)
 		}
-		longs[o.long] = true
-		if o.short != 0 {
-			if shorts[o.short] {
-				t.Errorf("-%c defined twice", o.short)
+		longs[o.Flag] = true
+		if o.Short != 0 {
+			if shorts[o.Short] {
+				t.Errorf("-%c defined twice", o.Short)
 			}
-			shorts[o.short] = true
+			shorts[o.Short] = true
 		}
-		if o.long == "help" || o.long == "version" {
-			if o.set != nil || o.field != "" {
-				t.Errorf("--%s sets a Config field", o.long)
+		if o.Flag == "help" || o.Flag == "version" {
+			if o.Parse != nil || o.Field != "" {
+				t.Errorf("--%s sets a Config field", o.Flag)
 			}
 		} else {
-			if o.set == nil {
-				t.Errorf("--%s has no setter", o.long)
+			if o.Parse == nil {
+				t.Errorf("--%s has no setter", o.Flag)
 			}
-			if !slices.Contains(units.FieldNames, o.field) {
-				t.Errorf("--%s sets field %q, not in units.FieldNames", o.long, o.field)
+			if !slices.Contains(units.FieldNames, o.Field) {
+				t.Errorf("--%s sets field %q, not in units.FieldNames", o.Flag, o.Field)
 			}
 		}
-		if (o.arg == noArg) != (o.meta == "") {
-			t.Errorf("--%s: arg kind %d with meta %q", o.long, o.arg, o.meta)
+		if (o.Arg == units.NoArg) != (o.Meta == "") {
+			t.Errorf("--%s: arg kind %d with meta %q", o.Flag, o.Arg, o.Meta)
 		}
-		if strings.TrimSpace(o.help) == "" || o.section == "" {
-			t.Errorf("--%s has no help or no section", o.long)
+		if strings.TrimSpace(o.Help) == "" || o.Section == "" {
+			t.Errorf("--%s has no help or no section", o.Flag)
 		}
 		// Sections are contiguous, or --help would show one twice.
-		if n := len(sections); n == 0 || sections[n-1] != o.section {
-			if slices.Contains(sections, o.section) {
-				t.Errorf("section %q is split; --%s should move next to its other options", o.section, o.long)
+		if n := len(sections); n == 0 || sections[n-1] != o.Section {
+			if slices.Contains(sections, o.Section) {
+				t.Errorf("section %q is split; --%s should move next to its other options", o.Section, o.Flag)
 			}
-			sections = append(sections, o.section)
+			sections = append(sections, o.Section)
 		}
 	}
 	for _, want := range []string{"directory", "machine", "boot", "volatile", "bind", "bind-ro", "setenv", "help"} {
@@ -362,27 +362,27 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 		"port": "udp:53:5353", "settings": "trusted",
 	}
 	for _, o := range options() {
-		if o.long == "help" || o.long == "version" {
+		if o.Flag == "help" || o.Flag == "version" {
 			continue
 		}
 		var forms [][]string
-		switch o.arg {
-		case noArg:
-			forms = [][]string{{"--" + o.long}}
-			if o.short != 0 {
-				forms = append(forms, []string{"-" + string(o.short)})
+		switch o.Arg {
+		case units.NoArg:
+			forms = [][]string{{"--" + o.Flag}}
+			if o.Short != 0 {
+				forms = append(forms, []string{"-" + string(o.Short)})
 			}
 		default:
-			v, ok := values[o.long]
+			v, ok := values[o.Flag]
 			if !ok {
-				t.Errorf("no test value for --%s", o.long)
+				t.Errorf("no test value for --%s", o.Flag)
 				continue
 			}
-			forms = [][]string{{"--" + o.long + "=" + v}}
-			if o.arg == requiredArg {
-				forms = append(forms, []string{"--" + o.long, v})
-				if o.short != 0 {
-					forms = append(forms, []string{"-" + string(o.short), v}, []string{"-" + string(o.short) + v})
+			forms = [][]string{{"--" + o.Flag + "=" + v}}
+			if o.Arg == units.RequiredArg {
+				forms = append(forms, []string{"--" + o.Flag, v})
+				if o.Short != 0 {
+					forms = append(forms, []string{"-" + string(o.Short), v}, []string{"-" + string(o.Short) + v})
 				}
 			}
 		}
@@ -393,7 +393,7 @@ func TestParseRunArgsEveryOption(t *testing.T) {
 				t.Errorf("parseRunArgs(%q): %v", args, err)
 				continue
 			}
-			if want := map[string]bool{o.field: true, "Args": true}; !reflect.DeepEqual(pa.Set, want) {
+			if want := map[string]bool{o.Field: true, "Args": true}; !reflect.DeepEqual(pa.Set, want) {
 				t.Errorf("parseRunArgs(%q).Set = %v, want %v", args, pa.Set, want)
 			}
 			if !reflect.DeepEqual(pa.Config.Args, []string{"payload"}) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sockspawn/sockspawn/units"
 )
 
 // The help text and the man page are rendered from the same pieces: the
@@ -26,13 +28,36 @@ sockspawn stays on the host as the container's supervisor. It hands listening so
 var commands = [][2]string{
 	{"run [OPTIONS] [ARGS...]", "Run a container from the options given. With -b, ARGS are passed to the image's init; without, ARGS are the command to run as PID 1 (default: /bin/sh). Options end at the first argument that is not an option, or at \"--\"."},
 	{"boot NAME [OPTIONS]", "Run the machine NAME from its configuration file (/etc/sockspawn/NAME.conf, /run/sockspawn/NAME.conf or /usr/lib/sockspawn/NAME.conf, the first found; image /var/lib/machines/NAME by default), laid over its systemd-nspawn settings file, NAME.nspawn, found as systemd-nspawn finds it (see --settings). Options given on the command line override both. This is what container@NAME.service runs."},
-	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. --idle-action ACTION and --idle-action-sec TIMESPAN write IdleAction= and IdleActionSec= (see --idle-action below). Existing files are kept unless --force is given."},
+	{"new NAME [--image DIR] [--listen ADDRESS]... [--force]", "Write /etc/sockspawn/NAME.conf and, with --listen, a drop-in for container@NAME.socket, and print the systemctl commands that start it. " + newFlagsHelp() + " Existing files are kept unless --force is given."},
 	{"cat NAME", "Print the effective configuration of machine NAME, each value with where it came from."},
 	{"check NAME", "Check machine NAME's name, configuration file and image as boot would, and exit 0 if it could boot, or 1 with the culprit named. container@.socket runs it before binding any socket."},
 	{"freeze NAME", "Freeze the running machine NAME now, as its idle action would (its configuration needs an IdleAction= and cgroup2): its next connection thaws it. A machine with a connection open or queued, or with /run/host/busy held inside, is not frozen; the command then fails and says so."},
 	{"thaw NAME", "Thaw the frozen machine NAME now. Its idle period starts again."},
 	{"bind NAME SRC [DST] [--read-only] [--mkdir]", "Bind-mount the host path SRC (with what is mounted below it) at DST (default: the same path) inside the running machine NAME, with the new mount API (open_tree, then move_mount in the container's mount namespace): nothing is mounted on the host, nothing passes through /run/host/incoming, and sockspawn never runs inside the container. DST is resolved inside the container, its symbolic links followed there and never on the host; it may not be the root, /proc, /sys, /dev or anything in /run/host. --read-only makes the bind read-only (recursively); --mkdir creates DST if it is missing. A second bind to the same DST replaces the first. Works with -U too (host files then show as nobody, as with --bind)."},
 	{"login NAME [TTY]", "Attach this terminal to one of the extra ttys of the running machine NAME (--ttys=N), where systemd inside runs a getty: TTY is its number or name (2 or pts/2), by default the first one no other login holds. Ctrl-] pressed three times within a second detaches; the container goes on running."},
+}
+
+// newFlagsHelp says which flags of run `new` takes too, as "--idle-action
+// ACTION and --idle-action-sec TIMESPAN write IdleAction= and
+// IdleActionSec= (see --idle-action below)."
+func newFlagsHelp() string {
+	var flags, keys []string
+	for _, o := range units.Options() {
+		if o.New {
+			flags = append(flags, "--"+o.Flag+" "+o.Meta)
+			keys = append(keys, o.Key+"=")
+		}
+	}
+	if len(flags) == 0 {
+		return ""
+	}
+	and := func(l []string) string {
+		if len(l) == 1 {
+			return l[0]
+		}
+		return strings.Join(l[:len(l)-1], ", ") + " and " + l[len(l)-1]
+	}
+	return and(flags) + " write " + and(keys) + " (see " + strings.Fields(flags[0])[0] + " below)."
 }
 
 // commandNames lists the commands of the table above, for the error
@@ -107,12 +132,12 @@ func writeHelp(w io.Writer) {
 	}
 	section := ""
 	for _, o := range options() {
-		if o.section != section {
-			section = o.section
+		if o.Section != section {
+			section = o.Section
 			fmt.Fprintf(w, "\nOPTIONS: %s\n", strings.ToUpper(section))
 		}
 		fmt.Fprintf(w, "    %s\n", optionSignature(o))
-		writeParagraphs(w, o.help, "        ")
+		writeParagraphs(w, o.Help, "        ")
 	}
 	fmt.Fprintf(w, "\nENVIRONMENT\n")
 	for _, e := range environment {
@@ -139,15 +164,15 @@ func writeHelp(w io.Writer) {
 // optionSignature renders "-D, --directory=PATH".
 func optionSignature(o option) string {
 	var b strings.Builder
-	if o.short != 0 {
-		fmt.Fprintf(&b, "-%c, ", o.short)
+	if o.Short != 0 {
+		fmt.Fprintf(&b, "-%c, ", o.Short)
 	}
-	b.WriteString("--" + o.long)
-	switch o.arg {
-	case requiredArg:
-		b.WriteString("=" + o.meta)
-	case optionalArg:
-		b.WriteString("[=" + o.meta + "]")
+	b.WriteString("--" + o.Flag)
+	switch o.Arg {
+	case units.RequiredArg:
+		b.WriteString("=" + o.Meta)
+	case units.OptionalArg:
+		b.WriteString("[=" + o.Meta + "]")
 	}
 	return b.String()
 }
@@ -205,11 +230,11 @@ func writeMan(w io.Writer, version string) {
 	fmt.Fprintf(w, ".SH OPTIONS\n")
 	section := ""
 	for _, o := range options() {
-		if o.section != section {
-			section = o.section
+		if o.Section != section {
+			section = o.Section
 			fmt.Fprintf(w, ".SS %s\n", esc(section))
 		}
-		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(optionSignature(o)), esc(o.help))
+		fmt.Fprintf(w, ".TP\n.B %s\n%s\n", esc(optionSignature(o)), esc(o.Help))
 	}
 	fmt.Fprintf(w, ".SH ENVIRONMENT\n")
 	for _, e := range environment {
@@ -240,7 +265,7 @@ func writeFlagTable(w io.Writer) {
 	fmt.Fprintln(w, "| Flag | Meaning |")
 	fmt.Fprintln(w, "| --- | --- |")
 	for _, o := range options() {
-		help := strings.ReplaceAll(o.help, "|", `\|`)
+		help := strings.ReplaceAll(o.Help, "|", `\|`)
 		fmt.Fprintf(w, "| `%s` | %s |\n", optionSignature(o), help)
 	}
 }

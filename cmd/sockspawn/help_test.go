@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sockspawn/sockspawn/units"
 )
 
 func helpText() string {
@@ -44,11 +46,11 @@ func TestHelpListsEveryOption(t *testing.T) {
 		if !strings.Contains(help, "\n    "+sig+"\n") {
 			t.Errorf("--help has no line for %s", sig)
 		}
-		if !strings.Contains(flat, squash(o.help)) {
-			t.Errorf("--help lost words of the help of --%s", o.long)
+		if !strings.Contains(flat, squash(o.Help)) {
+			t.Errorf("--help lost words of the help of --%s", o.Flag)
 		}
-		if !strings.Contains(help, "\nOPTIONS: "+strings.ToUpper(o.section)+"\n") {
-			t.Errorf("--help has no heading for section %s", o.section)
+		if !strings.Contains(help, "\nOPTIONS: "+strings.ToUpper(o.Section)+"\n") {
+			t.Errorf("--help has no heading for section %s", o.Section)
 		}
 	}
 	for _, s := range helpSections {
@@ -63,10 +65,10 @@ func TestOptionSignature(t *testing.T) {
 		o    option
 		want string
 	}{
-		{option{short: 'D', long: "directory", arg: requiredArg, meta: "PATH"}, "-D, --directory=PATH"},
-		{option{long: "volatile", arg: optionalArg, meta: "MODE"}, "--volatile[=MODE]"},
-		{option{short: 'b', long: "boot"}, "-b, --boot"},
-		{option{long: "version"}, "--version"},
+		{option{Short: 'D', Flag: "directory", Arg: units.RequiredArg, Meta: "PATH"}, "-D, --directory=PATH"},
+		{option{Flag: "volatile", Arg: units.OptionalArg, Meta: "MODE"}, "--volatile[=MODE]"},
+		{option{Short: 'b', Flag: "boot"}, "-b, --boot"},
+		{option{Flag: "version"}, "--version"},
 	}
 	for _, tt := range tests {
 		if got := optionSignature(tt.o); got != tt.want {
@@ -125,14 +127,14 @@ func TestManPage(t *testing.T) {
 	}
 	flat := squash(unman(man))
 	for _, o := range options() {
-		if !strings.Contains(man, "\n.SS "+o.section+"\n") {
-			t.Errorf("man page has no .SS %s", o.section)
+		if !strings.Contains(man, "\n.SS "+o.Section+"\n") {
+			t.Errorf("man page has no .SS %s", o.Section)
 		}
 		if !strings.Contains(unman(man), "\n.B "+optionSignature(o)+"\n") {
 			t.Errorf("man page has no entry for %s", optionSignature(o))
 		}
-		if !strings.Contains(flat, squash(o.help)) {
-			t.Errorf("man page lost the help of --%s", o.long)
+		if !strings.Contains(flat, squash(o.Help)) {
+			t.Errorf("man page lost the help of --%s", o.Flag)
 		}
 	}
 	// Every line that starts with a control character is a request we
