@@ -223,14 +223,21 @@ func (h *harness) noTimer() {
 
 func (h *harness) wantSignal(want syscall.Signal) {
 	h.t.Helper()
+	if got := h.nextSignal(); got != want {
+		h.t.Fatalf("the init got signal %d, want %d", got, want)
+	}
+}
+
+// nextSignal waits for the next signal the init gets.
+func (h *harness) nextSignal() syscall.Signal {
+	h.t.Helper()
 	select {
 	case got := <-h.init.sigs:
-		if got != want {
-			h.t.Fatalf("the init got signal %d, want %d", got, want)
-		}
+		return got
 	case <-time.After(hang):
-		h.t.Fatalf("the init never got signal %d", want)
+		h.t.Fatalf("the init got no signal")
 	}
+	return 0
 }
 
 // noSignal checks that the init got no signal so far; only meaningful
