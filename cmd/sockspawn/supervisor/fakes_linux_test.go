@@ -211,16 +211,6 @@ func (h *harness) wantTimer(d time.Duration) {
 	}
 }
 
-// noTimer checks that the loop made no timer since the last wantTimer.
-func (h *harness) noTimer() {
-	h.t.Helper()
-	select {
-	case got := <-h.clock.created:
-		h.t.Fatalf("the loop made a timer of %v, want none", got)
-	default:
-	}
-}
-
 func (h *harness) wantSignal(want syscall.Signal) {
 	h.t.Helper()
 	if got := h.nextSignal(); got != want {
@@ -310,10 +300,16 @@ func (h *harness) exit(ws syscall.WaitStatus) result {
 // waitArmed waits until the loop has armed a for the waiter.
 func (h *harness) waitArmed(a activation.Action) {
 	h.t.Helper()
+	h.waitFor("armed "+a.String(), func() bool { return activation.Action(h.sv.armed.Load()) == a })
+}
+
+// waitFor waits until cond holds, for what has no event of its own.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
 	deadline := time.Now().Add(hang)
-	for activation.Action(h.sv.armed.Load()) != a {
+	for !cond() {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("the loop never armed %v (armed: %v)", a, activation.Action(h.sv.armed.Load()))
+			h.t.Fatalf("never came: %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
