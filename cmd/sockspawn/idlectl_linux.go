@@ -7,23 +7,21 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sockspawn/sockspawn/cmd/sockspawn/idlewatch"
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/supervisor"
 	"github.com/sockspawn/sockspawn/payload"
 	"github.com/sockspawn/sockspawn/units"
 )
 
-// Operators freeze and thaw a running machine through its supervisor,
-// which does it as its idle watcher would: SIGUSR1 asks for a freeze
-// (checked like an idle one: a machine with a connection open is not
-// frozen), SIGUSR2 for a thaw.
+// The operators' freeze and thaw requests to a machine's supervisor (see
+// supervisor.FreezeSignal).
 const (
-	freezeSignal = syscall.SIGUSR1
-	thawSignal   = syscall.SIGUSR2
+	freezeSignal = supervisor.FreezeSignal
+	thawSignal   = supervisor.ThawSignal
 )
 
 // operatorSignal says whether sig is one of the operators' requests.

@@ -1,4 +1,4 @@
-package main
+package supervisor
 
 import (
 	"time"
@@ -16,8 +16,9 @@ const haltPollInterval = 10 * time.Millisecond
 // (activation.Shutdown.Waiting): the kernel tells no one when a process
 // installs a handler or blocks a signal, so this one wait polls.
 type haltWatch struct {
-	pid    int
-	ticker *time.Ticker
+	init   Init
+	clock  Clock
+	ticker Timer
 	C      <-chan time.Time // ticks while watching; nil otherwise
 }
 
@@ -29,13 +30,13 @@ func (w *haltWatch) check(sd *activation.Shutdown) bool {
 		w.stop()
 		return false
 	}
-	if ok, _ := activation.HaltHandled(w.pid); ok {
+	if w.init.HaltHandled() {
 		w.stop()
 		return true
 	}
 	if w.ticker == nil {
-		w.ticker = time.NewTicker(haltPollInterval)
-		w.C = w.ticker.C
+		w.ticker = w.clock.NewTicker(haltPollInterval)
+		w.C = w.ticker.C()
 	}
 	return false
 }
