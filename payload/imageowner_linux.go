@@ -13,7 +13,7 @@ func ImageOwners(image string, paths []string) ([]Owned, error) {
 	var out []Owned
 	for _, p := range paths {
 		f, err := openIn(image, p, unix.O_PATH|unix.O_NOFOLLOW)
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
 			continue
 		}
 		if err != nil {
