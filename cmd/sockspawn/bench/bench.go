@@ -294,7 +294,11 @@ func (b *bench) res(t tool) *results {
 }
 
 func (b *bench) header(w io.Writer) {
-	fmt.Fprintf(w, "sockspawn bench: %d rounds, the order of the tools alternating each round\n", b.o.rounds)
+	if len(b.kinds) > 0 {
+		fmt.Fprintf(w, "sockspawn bench: %d rounds, the order of the tools alternating each round\n", b.o.rounds)
+	} else {
+		fmt.Fprintf(w, "sockspawn bench: density only\n")
+	}
 	fmt.Fprintf(w, "image: this machine's own OS (-D / --volatile=yes); %s, %d CPUs; load average %s\n",
 		kernel(), runtime.NumCPU(), loadAverage())
 	for _, t := range b.tools {
