@@ -3,6 +3,7 @@ package payload
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,56 +13,138 @@ import (
 
 // UserRange is a UID/GID range reserved for one running container. The
 // reservation is a lock on a file in sockspawn's runtime directory, held
-// for the container's life, so two containers never share a range.
+// for the container's life, so two containers never share an ID.
 type UserRange struct {
 	IDMap
 	lock *os.File
 }
 
-// userRangeDir holds the reservations: one locked file per range base.
+// userRangeDir holds the reservations: one locked file per range, named
+// after its base, that says the range's size and machine. Reserving and
+// releasing take a lock on the directory itself, so that the ranges a
+// reservation compares against are all there and complete.
 const userRangeDir = "/run/sockspawn/userns"
 
-// ReserveUserRange reserves want.Base (if set) or picks a free range for
-// machine: one no other container holds and no user or group of the host
-// uses.
+// ReserveUserRange reserves want (if want.Base is set) or picks a free
+// range for machine: one that shares no ID with another running
+// container's and, when picked, no user or group of the host uses.
 func ReserveUserRange(machine string, want IDMap) (*UserRange, error) {
-	if err := os.MkdirAll(userRangeDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", userRangeDir, err)
+	dir, err := lockRangeDir()
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	held, err := heldRanges(true)
+	if err != nil {
+		return nil, err
 	}
 	if want.Base != 0 {
-		return lockRange(want)
+		if h, ok := RangeCollision(want, held); ok {
+			return nil, fmt.Errorf("UID range %s overlaps %s of running machine %s", want, h.IDMap, h.Machine)
+		}
+		return createRange(HeldRange{IDMap: want, Machine: machine})
 	}
 	passwd, _ := os.ReadFile("/etc/passwd")
 	group, _ := os.ReadFile("/etc/group")
 	for _, base := range PickCandidates(machine, 256) {
-		if RangeUsed(base, want.Size, passwd, group) {
+		m := IDMap{Base: base, Size: want.Size}
+		if _, used := RangeCollision(m, held); used || RangeUsed(base, want.Size, passwd, group) {
 			continue
 		}
-		r, err := lockRange(IDMap{Base: base, Size: want.Size})
-		if err == nil {
-			return r, nil
-		}
+		return createRange(HeldRange{IDMap: m, Machine: machine})
 	}
 	return nil, fmt.Errorf("no free range of %d UIDs for machine %s", want.Size, machine)
 }
 
-func lockRange(m IDMap) (*UserRange, error) {
-	p := filepath.Join(userRangeDir, strconv.FormatUint(uint64(m.Base), 10))
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+// lockRangeDir creates userRangeDir if needed and locks it; closing the
+// result unlocks it. A directory removed by a release while this waited
+// for the lock is made anew.
+func lockRangeDir() (*os.File, error) {
+	for {
+		if err := os.MkdirAll(userRangeDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", userRangeDir, err)
+		}
+		d, err := os.Open(userRangeDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(int(d.Fd()), unix.LOCK_EX); err != nil {
+			d.Close()
+			return nil, &os.PathError{Op: "flock", Path: userRangeDir, Err: err}
+		}
+		open, err1 := d.Stat()
+		now, err2 := os.Stat(userRangeDir)
+		if err1 == nil && err2 == nil && os.SameFile(open, now) {
+			return d, nil
+		}
+		d.Close()
+	}
+}
+
+// HeldRanges returns the ranges running machines hold. It takes no lock:
+// for an early check before a start, which the reservation repeats.
+func HeldRanges() ([]HeldRange, error) { return heldRanges(false) }
+
+// heldRanges reads the reservations whose files are locked by a running
+// container; with removeStale (under the directory's lock), it removes
+// those of containers that ended without releasing theirs.
+func heldRanges(removeStale bool) ([]HeldRange, error) {
+	ents, err := os.ReadDir(userRangeDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var held []HeldRange
+	for _, e := range ents {
+		p := filepath.Join(userRangeDir, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		text, _ := io.ReadAll(f)
+		free := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil
+		f.Close()
+		h, ok := parseReservation(e.Name(), text)
+		switch {
+		case !ok:
+		case !free:
+			held = append(held, h)
+		case removeStale:
+			_ = os.Remove(p)
+		}
+	}
+	return held, nil
+}
+
+// createRange writes and locks the reservation of h. The caller holds the
+// directory's lock.
+func createRange(h HeldRange) (*UserRange, error) {
+	p := filepath.Join(userRangeDir, strconv.FormatUint(uint64(h.Base), 10))
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("UID range %d is in use by another container", m.Base)
+		return nil, fmt.Errorf("UID range %s is in use by another container", h.IDMap)
 	}
-	return &UserRange{IDMap: m, lock: f}, nil
+	if _, err := f.WriteString(formatReservation(h)); err != nil {
+		_ = os.Remove(p)
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", p, err)
+	}
+	return &UserRange{IDMap: h.IDMap, lock: f}, nil
 }
 
 // Release gives the range back.
 func (r *UserRange) Release() {
 	if r == nil || r.lock == nil {
 		return
+	}
+	if dir, err := lockRangeDir(); err == nil {
+		defer dir.Close()
 	}
 	_ = os.Remove(r.lock.Name())
 	r.lock.Close()

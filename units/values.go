@@ -197,18 +197,23 @@ func ParsePrivateUsers(s string) (UserRange, error) {
 		return UserRange{Enabled: true, Size: 65536}, nil
 	}
 	base, count, hasCount := strings.Cut(s, ":")
-	b, err := strconv.ParseUint(base, 10, 32)
-	if err != nil || b == 0 {
-		return UserRange{}, invalid("", s, "want pick, no or UID[:COUNT] with a UID above 0")
+	b, err := strconv.ParseUint(base, 10, 64)
+	switch {
+	case err != nil:
+		return UserRange{}, invalid("", s, "want pick, no or UID[:COUNT]")
+	case b == 0:
+		return UserRange{}, invalid("", s, "UID 0 would make the container's root the host's root")
+	case b > 0xFFFFFFFE:
+		return UserRange{}, invalid("", s, "UID %d is beyond the last, 4294967294", b)
 	}
 	n := uint64(65536)
 	if hasCount {
-		if n, err = strconv.ParseUint(count, 10, 32); err != nil || n == 0 {
-			return UserRange{}, invalid("", s, "COUNT must be a positive number")
+		if n, err = strconv.ParseUint(count, 10, 64); err != nil || n == 0 || n > 0xFFFFFFFE {
+			return UserRange{}, invalid("", s, "COUNT must be a number from 1 to 4294967294")
 		}
 	}
 	if b+n-1 > 0xFFFFFFFE {
-		return UserRange{}, invalid("", s, "the range must end below 4294967295")
+		return UserRange{}, invalid("", s, "the range would end at %d; it must end below 4294967295, which is no UID", b+n-1)
 	}
 	return UserRange{Enabled: true, Base: uint32(b), Size: uint32(n)}, nil
 }

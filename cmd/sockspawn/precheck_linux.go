@@ -111,6 +111,9 @@ func checkInput(c units.Config, src units.Sources, stdinTTY bool) (decision, err
 	if err := checkBinds(c.Binds, src); err != nil {
 		return d, err
 	}
+	if err := checkUserRange(c, src, d); err != nil {
+		return d, err
+	}
 	return d, checkCommand(c, d)
 }
 

@@ -29,6 +29,10 @@ type options struct {
 	timeout   time.Duration
 	warmup    bool
 	verbose   bool
+	// density is the number of machines of the density measurement, 0
+	// when not asked for (see density.go).
+	density        int
+	densityTimeout time.Duration
 }
 
 func parseOptions(args []string) (options, error) {
@@ -36,7 +40,9 @@ func parseOptions(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.rounds, "rounds", 15, "rounds; each runs every tool once per measurement, the order alternating")
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
-	measure := fs.String("measure", "trivial,boot,activated,idle", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6), idle (7)-(9)")
+	measure := fs.String("measure", "trivial,boot,activated,idle", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6), idle (7)-(9), density (N machines at once; not by default)")
+	density := fs.Int("density", 50, "machines started at once for -measure density")
+	fs.DurationVar(&o.densityTimeout, "density-timeout", 3*time.Minute, "limit for each machine's READY=1 in -measure density")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
 	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
 	fs.StringVar(&o.activate, "socket-activate", "systemd-socket-activate", "the systemd-socket-activate binary, for (5) and (6)")
@@ -88,13 +94,18 @@ func parseOptions(args []string) (options, error) {
 			want[activated] = true
 		case "idle", "7", "8", "9":
 			want[idleKind] = true
+		case "density":
+			if *density < 1 {
+				return o, fmt.Errorf("-density %d: must be at least 1", *density)
+			}
+			o.density = *density
 		case "":
 		default:
-			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated, idle)", m)
+			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated, idle, density)", m)
 		}
 	}
 	o.kinds = slices.DeleteFunc(o.kinds, func(k kind) bool { return !want[k] })
-	if len(o.kinds) == 0 {
+	if len(o.kinds) == 0 && o.density == 0 {
 		return o, fmt.Errorf("-measure: none given")
 	}
 	return o, nil
@@ -169,6 +180,7 @@ func benchMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the containers\n", s)
 		closeActive()
 		killActive()
+		runDensityCleanup()
 		removed, left := cgroups.cleanup()
 		fmt.Fprint(os.Stderr, cgroupReport(removed, left, cgroups.preexisting()))
 		_ = os.RemoveAll(work)
@@ -180,7 +192,12 @@ func benchMain(args []string) int {
 		b.failures++
 	}
 	b.header(os.Stdout)
-	b.runAll()
+	if len(b.kinds) > 0 {
+		b.runAll()
+	}
+	if b.o.density > 0 {
+		b.density()
+	}
 	b.cgRemoved, b.cgLeft = cgroups.cleanup()
 	b.cgBefore = cgroups.preexisting()
 	if len(b.cgLeft) > 0 {
@@ -234,6 +251,7 @@ type bench struct {
 	cgLeft         []string // cgroups the run left behind, not removable
 	cgBefore       []string // cgroups where nspawn puts its own, from before the run
 	idle           idleResults
+	dense          []densityResult
 }
 
 // asked reports whether -measure asked for kind k.
@@ -276,7 +294,11 @@ func (b *bench) res(t tool) *results {
 }
 
 func (b *bench) header(w io.Writer) {
-	fmt.Fprintf(w, "sockspawn bench: %d rounds, the order of the tools alternating each round\n", b.o.rounds)
+	if len(b.kinds) > 0 {
+		fmt.Fprintf(w, "sockspawn bench: %d rounds, the order of the tools alternating each round\n", b.o.rounds)
+	} else {
+		fmt.Fprintf(w, "sockspawn bench: density only\n")
+	}
 	fmt.Fprintf(w, "image: this machine's own OS (-D / --volatile=yes); %s, %d CPUs; load average %s\n",
 		kernel(), runtime.NumCPU(), loadAverage())
 	for _, t := range b.tools {

@@ -117,6 +117,18 @@ func closeActive() {
 // execs it on the first connection: the process started is the
 // supervisor to be.
 func startRun(t tool, k kind, work, dir string, seq int, act *activation) (*run, error) {
+	return startArgv(t, work, seq, func(notifyPath string) []string {
+		argv := append([]string{t.path}, t.args(k, dir)...)
+		if act != nil {
+			argv = append(act.argv(notifyPath), argv...)
+		}
+		return argv
+	})
+}
+
+// startArgv is startRun with the command line made by argv from the
+// notify socket's path.
+func startArgv(t tool, work string, seq int, argv func(notifyPath string) []string) (*run, error) {
 	notify, err := listenNotify(filepath.Join(work, fmt.Sprintf("notify-%d", seq)))
 	if err != nil {
 		return nil, err
@@ -128,11 +140,8 @@ func startRun(t tool, k kind, work, dir string, seq int, act *activation) (*run,
 		return nil, err
 	}
 	defer logFile.Close()
-	argv := append([]string{t.path}, t.args(k, dir)...)
-	if act != nil {
-		argv = append(act.argv(notify.path), argv...)
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	a := argv(notify.path)
+	cmd := exec.Command(a[0], a[1:]...)
 	cmd.Env = append(cleanEnv(os.Environ()), "NOTIFY_SOCKET="+notify.path)
 	cmd.Stdout, cmd.Stderr = logFile, logFile // files, so Wait returns at the exit itself
 	// Its own process group: a ^C at the terminal reaches only the bench,
@@ -335,7 +344,8 @@ func (r *run) logTail(lines int) string {
 	return string(bytes.Join(ls, []byte("\n")))
 }
 
-// killActive ends every container still running, for an interrupted bench.
+// killActive ends every container still running, all at once, for an
+// interrupted bench.
 func killActive() {
 	active.Lock()
 	runs := make([]*run, 0, len(active.runs))
@@ -343,9 +353,15 @@ func killActive() {
 		runs = append(runs, r)
 	}
 	active.Unlock()
+	var wg sync.WaitGroup
 	for _, r := range runs {
-		if _, _, err := r.stop(20 * time.Second); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := r.stop(20 * time.Second); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			}
+		}()
 	}
+	wg.Wait()
 }

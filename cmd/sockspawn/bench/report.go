@@ -113,6 +113,16 @@ func (rw row) target() string {
 }
 
 func (b *bench) report(w io.Writer) {
+	if len(b.kinds) > 0 {
+		b.roundsReport(w)
+	}
+	b.densityReport(w)
+	fmt.Fprint(w, cgroupReport(b.cgRemoved, b.cgLeft, b.cgBefore))
+	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
+}
+
+// roundsReport is the report of the measurements made in rounds.
+func (b *bench) roundsReport(w io.Writer) {
 	ours := b.results["sockspawn"]
 	theirs := b.results["systemd-nspawn"]
 	var names []string
@@ -223,8 +233,6 @@ func (b *bench) report(w io.Writer) {
 			b.o.warm, b.o.settle)
 	}
 	b.idleReport(w)
-	fmt.Fprint(w, cgroupReport(b.cgRemoved, b.cgLeft, b.cgBefore))
-	fmt.Fprintf(w, "load average at the end: %s\n", loadAverage())
 }
 
 func statusText(m map[int]int) string {

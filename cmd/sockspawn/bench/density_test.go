@@ -1,0 +1,53 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDensityOptions(t *testing.T) {
+	cases := []struct {
+		args    []string
+		density int
+		kinds   int
+		err     string
+	}{
+		{args: nil, density: 0, kinds: 4},
+		{args: []string{"-measure", "density"}, density: 50, kinds: 0},
+		{args: []string{"-measure", "density", "-density", "10"}, density: 10, kinds: 0},
+		{args: []string{"-measure", "boot,density", "-density", "3"}, density: 3, kinds: 1},
+		{args: []string{"-measure", "density", "-density", "0"}, err: "-density 0"},
+		{args: []string{"-density", "10"}, density: 0, kinds: 4}, // not asked for
+	}
+	for _, c := range cases {
+		o, err := parseOptions(c.args)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("parseOptions(%q): %v, want an error with %q", c.args, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("parseOptions(%q): %v", c.args, err)
+		case o.density != c.density || len(o.kinds) != c.kinds:
+			t.Errorf("parseOptions(%q): density %d, %d kinds; want %d, %d", c.args, o.density, len(o.kinds), c.density, c.kinds)
+		}
+	}
+}
+
+func TestDensityArgs(t *testing.T) {
+	s := densityArgs(sockspawnTool("/bin/sockspawn"), "bench-d7")
+	for _, want := range []string{"-U", "-b", "bench-d7", "--volatile=yes"} {
+		if !slices.Contains(s, want) {
+			t.Errorf("sockspawn's density command %q lacks %s", s, want)
+		}
+	}
+	n := densityArgs(nspawnTool("/usr/bin/systemd-nspawn"), "bench-d7")
+	if slices.Contains(n, "-U") || !slices.Contains(n, "bench-d7") || n[0] != "/usr/bin/systemd-nspawn" {
+		t.Errorf("nspawn's density command %q: want bench-d7, no -U (it would chown the host's root)", n)
+	}
+	w := inCgroups([]string{"/sys/fs/cgroup/unified/x", "/sys/fs/cgroup/systemd/x"}, n)
+	if w[0] != "/bin/sh" || !slices.Equal(w[4:], n) || !strings.Contains(w[2], "/sys/fs/cgroup/systemd/x") {
+		t.Errorf("inCgroups = %q", w)
+	}
+}
