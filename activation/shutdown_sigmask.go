@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"strconv"
+
+	"github.com/sockspawn/sockspawn/internal/systemd"
 )
 
-// haltSignal is SIGRTMIN+3 as user space counts it (see sigRTMin3).
-const haltSignal = 34 + 3
+// haltSignal is SIGRTMIN+3 as user space counts it.
+const haltSignal = int(systemd.SigRTMin3)
 
 // HaltHandledStatus reports, from the text of /proc/PID/status, whether
 // the process takes SIGRTMIN+3 now rather than losing it. The kernel drops
