@@ -166,9 +166,12 @@ func TestHostNspawnFile(t *testing.T) {
 	}
 
 	// The network: addresses as systemd-networkd would give them (the
-	// nspawn host runs none), and the page behind port 80.
+	// nspawn host runs none), and the page behind port 80. The routes
+	// are replaced, not added: networkd in the container may have made a
+	// default route of its own meanwhile ("RTNETLINK answers: File
+	// exists" failed a run).
 	inside("ip addr add 10.99.0.2/24 dev host0 && ip -6 addr add fd99::2/64 dev host0 nodad && ip link set host0 up && " +
-		"ip route add default via 10.99.0.1 && ip -6 route add default via fd99::1 && " +
+		"ip route replace default via 10.99.0.1 && ip -6 route replace default via fd99::1 && " +
 		"systemd-run --unit=page --quiet /data/portserve 80")
 	h.Must(t, "ip", "addr", "add", "10.99.0.1/24", "dev", "ve-web")
 	h.Must(t, "ip", "-6", "addr", "add", "fd99::1/64", "dev", "ve-web", "nodad")

@@ -70,7 +70,7 @@ func freePort(t *testing.T) int {
 // port 80 inside.
 func (pn portNet) containerScript() string {
 	return fmt.Sprintf("ip addr add %s/24 dev host0 && ip -6 addr add %s/64 dev host0 nodad && ip link set host0 up && "+
-		"ip route add default via %s && ip -6 route add default via %s && exec /opt/portserve/portserve 80",
+		"ip route replace default via %s && ip -6 route replace default via %s && exec /opt/portserve/portserve 80",
 		pn.ctr4, pn.ctr6, pn.host4, pn.host6)
 }
 
