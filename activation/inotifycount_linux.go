@@ -137,12 +137,22 @@ func chargedUID(dir string, self uint64, owners map[uint64]uint32) (uint32, bool
 		unix.Close(fd)
 		fd = p
 	}
-	var uid uint32
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.NS_GET_OWNER_UID, uintptr(unsafe.Pointer(&uid))); errno != 0 {
+	uid, err := UserNSOwner(fd)
+	if err != nil {
 		return 0, false
 	}
 	owners[ns] = uid
 	return uid, true
+}
+
+// UserNSOwner returns the host UID that owns the user namespace open at
+// fd (as /proc/PID/ns/user), the one the kernel charges its counts to.
+func UserNSOwner(fd int) (uint32, error) {
+	var uid uint32
+	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.NS_GET_OWNER_UID, uintptr(unsafe.Pointer(&uid))); errno != 0 {
+		return 0, fmt.Errorf("ioctl(NS_GET_OWNER_UID): %w", errno)
+	}
+	return uid, nil
 }
 
 // effectiveUID reads the effective UID from dir/status.

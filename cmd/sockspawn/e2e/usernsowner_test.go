@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -25,9 +24,9 @@ func userNSOwner(t *testing.T, pid int) uint32 {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var uid uint32
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), unix.NS_GET_OWNER_UID, uintptr(unsafe.Pointer(&uid))); e != 0 {
-		t.Fatalf("ioctl(NS_GET_OWNER_UID) on %s: %v", f.Name(), e)
+	uid, err := activation.UserNSOwner(int(f.Fd()))
+	if err != nil {
+		t.Fatalf("%s: %v", f.Name(), err)
 	}
 	return uid
 }
