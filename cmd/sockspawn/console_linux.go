@@ -54,18 +54,10 @@ func startConsole(mode units.Console, master, peer *os.File, stdin, stdout *os.F
 		_, _ = io.Copy(r.spool, r.master)
 	}()
 	if mode == units.ConsoleInteractive {
-		if t, err := unix.IoctlGetTermios(int(stdin.Fd()), unix.TCGETS); err == nil {
-			raw := *t
-			raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-			raw.Oflag &^= unix.OPOST
-			raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-			raw.Cflag &^= unix.CSIZE | unix.PARENB
-			raw.Cflag |= unix.CS8
-			raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
-			if unix.IoctlSetTermios(int(stdin.Fd()), unix.TCSETS, &raw) == nil {
-				saved := *t
-				r.restore = func() { _ = unix.IoctlSetTermios(int(stdin.Fd()), unix.TCSETS, &saved) }
-			}
+		if restore, err := rawTerminal(stdin); err == nil {
+			r.restore = restore
+		}
+		if isTerminal(stdin) {
 			r.resize(stdin)
 		}
 		go r.copyInput(stdin, kill)
