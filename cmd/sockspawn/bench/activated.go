@@ -152,13 +152,9 @@ func (b *bench) activatedRun(t tool, record bool) (string, error) {
 		return failWith(err)
 	}
 	time.Sleep(b.o.settle)
-	warm := make([]float64, 0, b.o.warm)
-	for i := 0; i < b.o.warm; i++ {
-		d, err := firstByte(act.addr, 30*time.Second)
-		if err != nil {
-			return failWith(fmt.Errorf("warm connection %d: %w", i+1, err))
-		}
-		warm = append(warm, d.Seconds())
+	warm, err := warmFirstBytes(act.addr, b.o.warm)
+	if err != nil {
+		return failWith(err)
 	}
 	stop, status, err := r.stop(b.o.timeout)
 	if err != nil {
@@ -177,4 +173,18 @@ func (b *bench) activatedRun(t tool, record bool) (string, error) {
 	}
 	return fmt.Sprintf("activated: cold %s, warm %s (median of %d), stop %s (status %d)",
 		fmtDuration(cold), fmtSeconds(m), len(warm), fmtDuration(stop), status), nil
+}
+
+// warmFirstBytes makes n connections to addr one after the other and
+// returns each one's connect-to-first-byte time, in seconds.
+func warmFirstBytes(addr string, n int) ([]float64, error) {
+	warm := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		d, err := firstByte(addr, 30*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("warm connection %d: %w", i+1, err)
+		}
+		warm = append(warm, d.Seconds())
+	}
+	return warm, nil
 }

@@ -119,13 +119,9 @@ func (b *bench) idleFreezeRun(t tool, record bool) (string, error) {
 		return failWith(err)
 	}
 	time.Sleep(b.o.settle)
-	warm := make([]float64, 0, b.o.warm)
-	for i := 0; i < b.o.warm; i++ {
-		d, err := firstByte(addr, 30*time.Second)
-		if err != nil {
-			return failWith(fmt.Errorf("warm connection %d: %w", i+1, err))
-		}
-		warm = append(warm, d.Seconds())
+	warm, err := warmFirstBytes(addr, b.o.warm)
+	if err != nil {
+		return failWith(err)
 	}
 	fz, err := openPayloadFreezer(r.pid())
 	if err != nil {
