@@ -65,6 +65,11 @@ func Load(name string, searchPath []string) (Config, Sources, error) {
 	if err != nil {
 		return Config{}, nil, err
 	}
+	return loadFile(name, path)
+}
+
+// loadFile is Load of the configuration file at path ("": none).
+func loadFile(name, path string) (Config, Sources, error) {
 	c, src := Config{}, Sources{}
 	if path != "" {
 		f, err := os.Open(path)

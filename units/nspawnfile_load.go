@@ -67,6 +67,8 @@ type Lookup struct {
 type Loaded struct {
 	Config  Config
 	Sources Sources
+	// File is the configuration file used (NAME.conf), or "".
+	File string
 	// Nspawn is the .nspawn file used, or "".
 	Nspawn string
 	// Notices name the settings of an untrusted .nspawn file that were
@@ -95,7 +97,11 @@ type Loaded struct {
 // command line or NAME.conf) says whether the .nspawn file is read and
 // trusted.
 func LoadMachine(name string, l Lookup) (Loaded, error) {
-	conf, confSrc, err := Load(name, l.SearchPath)
+	file, err := FindConfig(name, l.SearchPath)
+	if err != nil {
+		return Loaded{}, err
+	}
+	conf, confSrc, err := loadFile(name, file)
 	if err != nil {
 		return Loaded{}, err
 	}
@@ -107,7 +113,7 @@ func LoadMachine(name string, l Lookup) (Loaded, error) {
 	if l.Set["Directory"] {
 		dir = l.Flags.Directory
 	}
-	var out Loaded
+	out := Loaded{File: file}
 	c, src := Config{}, Sources{}
 	if mode != SettingsNo {
 		path, trusted, err := FindNspawn(name, dir, l.NspawnPath)
