@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/sockspawn/sockspawn/internal/systemd"
+	"github.com/sockspawn/sockspawn/cmd/sockspawn/machine"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -25,7 +25,7 @@ func cmdBoot(args []string) int {
 		// shows on the host; a volatile one's is quietly not linked.
 		c.LinkJournal = units.LinkJournalTryGuest
 	}
-	return runConfig(c, l.Sources)
+	return runMachine(c, l.Sources)
 }
 
 // cmdCat is `sockspawn cat NAME [OPTIONS]`: print the effective
@@ -50,17 +50,11 @@ func cmdCheck(args []string) int {
 	if !ok {
 		return code
 	}
-	c := l.Config
-	d, err := checkInput(c, l.Sources, false)
+	report, err := machine.Check(l.Config, l.Sources, l.File, l.Nspawn)
 	if err != nil {
 		return errorf("%v", err)
 	}
-	users, _ := units.ParsePrivateUsers(c.PrivateUsers) // checked when parsed
-	if _, err := lookupBindUsers(c.BindUsers, users); err != nil {
-		return errorf("%v", err)
-	}
-	conf, _ := units.FindConfig(c.Machine, units.SearchPath) // Load found it already
-	fmt.Print(checkReport(c, d, conf, l.Nspawn))
+	fmt.Print(report)
 	return 0
 }
 
@@ -208,37 +202,4 @@ func cutFlag(a, flag string) (string, bool) {
 		return a[len(flag)+1:], true
 	}
 	return "", false
-}
-
-// checkReport is what `check` prints when all is well: each thing it
-// checked, and what it found.
-func checkReport(c units.Config, d decision, conf, nspawn string) string {
-	var b strings.Builder
-	if conf == "" {
-		conf = "none (defaults; looked in " + strings.Join(units.SearchPath, ", ") + ")"
-	}
-	row := func(k, v string) { fmt.Fprintf(&b, "  %-14s %s\n", k, v) }
-	fmt.Fprintf(&b, "machine %s can boot:\n", d.Machine)
-	row("name", d.Machine+" (a valid machine name and hostname)")
-	row("configuration", conf+" (parsed, every key known)")
-	if nspawn != "" {
-		row("nspawn file", nspawn+" (parsed, every key known)")
-	}
-	image := d.Image + " (a directory on the host)"
-	switch c.Volatile {
-	case systemd.VolatileYes:
-		image += ", volatile: only its /usr is used, read-only"
-	case systemd.VolatileState:
-		image += ", volatile state: read-only, /var fresh"
-	}
-	row("image", image)
-	if c.Boot {
-		row("init", d.Argv[0]+" (an executable file in the image)")
-	} else {
-		row("command", strings.Join(d.Argv, " ")+" (found where the container looks for it)")
-	}
-	for _, bd := range c.Binds {
-		row("bind source", bd.Source+" (on the host)")
-	}
-	return b.String()
 }

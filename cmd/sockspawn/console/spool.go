@@ -1,5 +1,3 @@
-// Package console holds what the supervisor does with the container's
-// console that can be tested without a pty.
 package console
 
 import (

@@ -1,0 +1,63 @@
+package machine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sockspawn/sockspawn/units"
+)
+
+func TestCheckIdle(t *testing.T) {
+	noCgroup2 := func() error { return errors.New("no cgroup2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified") }
+	ok := func() error { return nil }
+	for _, c := range []struct {
+		action    string
+		sockets   int
+		canFreeze func() error
+		want      []string // in the error; nil for none
+	}{
+		{"", 0, noCgroup2, nil},
+		{units.IdleActionIgnore, 0, noCgroup2, nil},
+		{units.IdleActionFreeze, 1, ok, nil},
+		{units.IdleActionPoweroff, 2, noCgroup2, nil}, // poweroff does without the freezer
+		{units.IdleActionFreeze, 0, ok, []string{"idle action freeze", "no sockets to watch", "--listen"}},
+		{units.IdleActionPoweroff, 0, ok, []string{"idle action poweroff", "no sockets to watch"}},
+		{units.IdleActionFreeze, 1, noCgroup2, []string{"idle action freeze", "no cgroup2"}},
+	} {
+		err := checkIdle(units.Config{IdleAction: c.action}, c.sockets, c.canFreeze)
+		switch {
+		case c.want == nil && err != nil:
+			t.Errorf("%q with %d sockets: %v", c.action, c.sockets, err)
+		case c.want != nil && err == nil:
+			t.Errorf("%q with %d sockets: no error", c.action, c.sockets)
+		case err != nil:
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q with %d sockets: %q does not say %q", c.action, c.sockets, err, w)
+				}
+			}
+		}
+	}
+}
+
+func TestIdleInitArgs(t *testing.T) {
+	init := "/usr/lib/systemd/systemd"
+	for _, c := range []struct {
+		cfg  units.Config
+		argv []string
+		want []string
+	}{
+		{units.Config{Boot: true, IdleAction: "freeze"}, []string{init}, []string{init, noServiceWatchdogs}},
+		{units.Config{Boot: true, IdleAction: "poweroff"}, []string{init, "quiet"}, []string{init, "quiet", noServiceWatchdogs}},
+		{units.Config{Boot: true, IdleAction: "freeze"}, []string{init, "systemd.service_watchdogs=1"}, []string{init, "systemd.service_watchdogs=1"}},
+		{units.Config{Boot: true}, []string{init}, []string{init}},
+		{units.Config{Boot: true, IdleAction: "ignore"}, []string{init}, []string{init}},
+		{units.Config{IdleAction: "freeze"}, []string{"/bin/sh"}, []string{"/bin/sh"}},
+	} {
+		got := idleInitArgs(c.cfg, c.argv)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%+v %q: got %q, want %q", c.cfg, c.argv, got, c.want)
+		}
+	}
+}
