@@ -503,7 +503,9 @@ func TestLoadMachineNamesItsFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		l, err := LoadMachine(tc.name, Lookup{SearchPath: []string{dir}, Set: map[string]bool{}})
+		// No .nspawn file: the one next to the image is in
+		// /var/lib/machines, which may be closed to the test.
+		l, err := LoadMachine(tc.name, Lookup{SearchPath: []string{dir}, Flags: Config{Settings: SettingsNo}, Set: map[string]bool{"Settings": true}})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -25,7 +26,7 @@ func Run(c units.Config, src units.Sources) (status int, err error) {
 		return 1, err
 	}
 	d.Argv = idleInitArgs(c, d.Argv)
-	r := &run{c: c, d: d, warn: onceWarner(c.Quiet)}
+	r := &run{c: c, d: d, warn: onceWarner(os.Stderr, c.Quiet)}
 	defer r.unwind()
 	r.startSealedCopy()
 	if err := r.gather(); err != nil {
@@ -72,10 +73,10 @@ func (r *run) unwind() {
 	}
 }
 
-// onceWarner returns a warn function that prints each message once,
+// onceWarner returns a warn function that prints each message to w once,
 // however often the container boots, unless quiet. It is called from
 // cleanups running side by side.
-func onceWarner(quiet bool) func(string) {
+func onceWarner(w io.Writer, quiet bool) func(string) {
 	var mu sync.Mutex
 	said := map[string]bool{}
 	return func(s string) {
@@ -83,7 +84,7 @@ func onceWarner(quiet bool) func(string) {
 		defer mu.Unlock()
 		if !quiet && !said[s] {
 			said[s] = true
-			fmt.Fprintf(os.Stderr, "sockspawn: %s\n", s)
+			fmt.Fprintf(w, "sockspawn: %s\n", s)
 		}
 	}
 }

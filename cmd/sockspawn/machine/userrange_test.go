@@ -77,3 +77,24 @@ func TestJudgeUserRange(t *testing.T) {
 		})
 	}
 }
+
+// checkUserRange gathers the host's facts and judges them: a picked range
+// over an image owned within it passes; a range from UID 1 is refused,
+// for the host's users it holds or, on a host without any there, for the
+// image's root-owned files outside it. The error names the option.
+func TestCheckUserRange(t *testing.T) {
+	img := testImage(t)
+	d := decision{Image: img}
+	if err := checkUserRange(units.Config{}, nil, d); err != nil {
+		t.Errorf("no range: %v", err)
+	}
+	d.Users = units.UserRange{Enabled: true, Size: 65536}
+	if err := checkUserRange(units.Config{}, nil, d); err != nil {
+		t.Errorf("picked: %v", err)
+	}
+	d.Users = units.UserRange{Enabled: true, Base: 1, Size: 65536}
+	err := checkUserRange(units.Config{}, units.Sources{"PrivateUsers": {"/etc/sockspawn/web.conf:3"}}, d)
+	if err == nil || !strings.HasPrefix(err.Error(), "PrivateUsers= (/etc/sockspawn/web.conf:3): ") || !strings.Contains(err.Error(), "range") {
+		t.Errorf("range 1:65536: %v", err)
+	}
+}
