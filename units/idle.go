@@ -1,6 +1,8 @@
 package units
 
 import (
+	"math"
+	"strings"
 	"time"
 
 	"github.com/sockspawn/sockspawn/internal/systemd"
@@ -33,12 +35,26 @@ func ParseTimespan(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// FormatTimespan writes d as systemd shows a time span.
-func FormatTimespan(d time.Duration) string { return systemd.FormatTimespan(d) }
+// FormatTimespan writes d as systemd shows a time span, IdleNever as
+// "infinity".
+func FormatTimespan(d time.Duration) string {
+	if d == IdleNever {
+		return "infinity"
+	}
+	return systemd.FormatTimespan(d)
+}
+
+// IdleNever is IdleActionSec=infinity: the machine is never idle, as
+// with IdleAction=ignore.
+const IdleNever = time.Duration(math.MaxInt64)
 
 // ParseIdleActionSec parses --idle-action-sec= / IdleActionSec=: a time
-// span that is not zero.
+// span that is not zero, or "infinity" (IdleNever), as systemd takes it
+// for a time span.
 func ParseIdleActionSec(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "infinity" {
+		return IdleNever, nil
+	}
 	d, err := ParseTimespan(s)
 	if err != nil {
 		return 0, err

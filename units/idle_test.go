@@ -112,3 +112,48 @@ func mustSettings(t *testing.T, given []NewSetting) [][2]string {
 	}
 	return s
 }
+
+// IdleActionSec= and --idle-action-sec= take "infinity" (never idle) as
+// systemd takes it for a time span, and both the same way; `cat` writes
+// it back as "infinity".
+func TestIdleActionSecInfinity(t *testing.T) {
+	var flag Option
+	for _, o := range Options() {
+		if o.Key == "IdleActionSec" {
+			flag = o
+		}
+	}
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{
+		{"infinity", IdleNever, true},
+		{" infinity ", IdleNever, true},
+		{"5min", 5 * time.Minute, true},
+		{"Infinity", 0, false},
+		{"infinity 5s", 0, false},
+		{"-1", 0, false},
+	} {
+		c, _, ferr := ParseConfigFile("web.conf", strings.NewReader("[Container]\nIdleAction=freeze\nIdleActionSec="+tc.value+"\n"))
+		var fc Config
+		flagErr := flag.SetFlag(&fc, "--idle-action-sec", tc.value)
+		if (ferr == nil) != tc.ok || (flagErr == nil) != tc.ok {
+			t.Errorf("%q: key %v, flag %v; want accepted: %v", tc.value, ferr, flagErr, tc.ok)
+			continue
+		}
+		if !tc.ok {
+			continue
+		}
+		if c.IdleActionSec != tc.want || fc.IdleActionSec != tc.want {
+			t.Errorf("%q: key %v, flag %v; want %v", tc.value, c.IdleActionSec, fc.IdleActionSec, tc.want)
+		}
+		again, _, err := ParseConfigFile("described", strings.NewReader(Describe(c, Sources{"IdleActionSec": {"web.conf:3"}})))
+		if err != nil || again.IdleActionSec != tc.want {
+			t.Errorf("%q: Describe reads back as %v, %v", tc.value, again.IdleActionSec, err)
+		}
+	}
+	if got := FormatTimespan(IdleNever); got != "infinity" {
+		t.Errorf("FormatTimespan(IdleNever) = %q", got)
+	}
+}

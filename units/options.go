@@ -160,7 +160,7 @@ var options = []Option{
 			return err
 		}},
 	{Key: "IdleActionSec", Field: "IdleActionSec", Flag: "idle-action-sec", Arg: RequiredArg, Meta: "TIMESPAN", Section: "Sockets", New: true,
-		Help: "How long the machine must be idle before --idle-action applies, as a systemd time span (30s, 5min, 1h 30min). Default: 30s.", Example: "30s",
+		Help: "How long the machine must be idle before --idle-action applies, as a systemd time span (30s, 5min, 1h 30min), or infinity: never idle, as with --idle-action=ignore. Default: 30s.", Example: "30s",
 		Parse: func(c *Config, v string) (err error) {
 			c.IdleActionSec, err = ParseIdleActionSec(v)
 			return err

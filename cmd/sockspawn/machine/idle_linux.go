@@ -22,8 +22,13 @@ type idleSetup struct {
 	cgroup string     // the payload's cgroup2 directory, when it can be frozen
 }
 
-// idleAction converts IdleAction= to the state machine's action.
+// idleAction converts IdleAction= to the state machine's action. With
+// IdleActionSec=infinity the machine is never idle: no action, as with
+// ignore.
 func idleAction(c units.Config) activation.IdleAction {
+	if c.IdleActionSec == units.IdleNever {
+		return activation.IdleIgnore
+	}
 	switch c.IdleAction {
 	case units.IdleActionFreeze:
 		return activation.IdleFreeze

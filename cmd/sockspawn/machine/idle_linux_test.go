@@ -4,7 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sockspawn/sockspawn/activation"
 	"github.com/sockspawn/sockspawn/units"
 )
 
@@ -58,6 +60,36 @@ func TestIdleInitArgs(t *testing.T) {
 		got := idleInitArgs(c.cfg, c.argv)
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("%+v %q: got %q, want %q", c.cfg, c.argv, got, c.want)
+		}
+	}
+}
+
+// IdleActionSec=infinity: never idle, so no idle action at all, and none
+// of what one needs (sockets to watch, the freezer, the init's argument).
+func TestIdleNever(t *testing.T) {
+	for _, tc := range []struct {
+		action string
+		sec    time.Duration
+		want   activation.IdleAction
+	}{
+		{units.IdleActionFreeze, units.IdleNever, activation.IdleIgnore},
+		{units.IdleActionPoweroff, units.IdleNever, activation.IdleIgnore},
+		{units.IdleActionFreeze, time.Minute, activation.IdleFreeze},
+		{units.IdleActionPoweroff, 0, activation.IdlePoweroff},
+		{"", units.IdleNever, activation.IdleIgnore},
+	} {
+		c := units.Config{IdleAction: tc.action, IdleActionSec: tc.sec, Boot: true}
+		if got := idleAction(c); got != tc.want {
+			t.Errorf("%q for %v: %v, want %v", tc.action, tc.sec, got, tc.want)
+		}
+		if tc.want != activation.IdleIgnore {
+			continue
+		}
+		if err := checkIdle(c, 0, func() error { return errors.New("no freezer") }); err != nil {
+			t.Errorf("%q for %v: %v", tc.action, tc.sec, err)
+		}
+		if argv := idleInitArgs(c, []string{"/sbin/init"}); len(argv) != 1 {
+			t.Errorf("%q for %v: init arguments %q", tc.action, tc.sec, argv)
 		}
 	}
 }
