@@ -41,9 +41,10 @@ const (
 // As in systemd, a later assignment of a single-valued key wins; a
 // repeatable key appends; an empty value resets the field to its default,
 // and for Bind= / BindReadOnly= and SetCredential= / LoadCredential=
-// resets the shared list. Environment= takes one KEY=VALUE per line, unquoted. Parameters=
-// values are split like a shell command line (SplitParameters) and
-// concatenated. Values are literal: no %-specifiers.
+// resets the shared list. Environment= takes one KEY=VALUE per line,
+// unquoted, or quoted whole ("KEY=VALUE ") to keep white space or a
+// backslash at its end. Parameters= values are split like a shell
+// command line (SplitParameters) and concatenated. Values are literal: no %-specifiers.
 //
 // The syntax is go-systemd's unit.DeserializeOptions, which gives values
 // but no line numbers. A line scanner that follows the same lexer
@@ -107,12 +108,13 @@ func readAssignments(path string, r io.Reader, check keyCheck) ([]assignment, er
 // apply sets the field of key from its raw value and records loc as the
 // source of what it set.
 func apply(c *Config, src Sources, key, raw, loc string) error {
-	return applyAs(c, src, key, key, raw, loc)
+	return applyAs(c, src, key, key, raw, loc, configKeys[key].KeyValue)
 }
 
 // applyAs is apply for a key that a file spells shown (a .nspawn file's
-// MachineID= sets UUID=): errors name shown.
-func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
+// MachineID= sets UUID=): errors name shown. unquote, if not nil, turns
+// the value, trimmed and checked, into the one the key's parser takes.
+func applyAs(c *Config, src Sources, key, shown, raw, loc string, unquote func(string) (string, error)) error {
 	o := configKeys[key]
 	key = shown
 	v := strings.TrimSpace(strings.ReplaceAll(raw, "\\\n", " "))
@@ -126,6 +128,13 @@ func applyAs(c *Config, src Sources, key, shown, raw, loc string) error {
 		resetField(c, o.Field)
 		delete(src, o.Field)
 		return nil
+	}
+	if unquote != nil {
+		uq, err := unquote(v)
+		if err != nil {
+			return &ValueError{Option: key + "=", Value: v, Err: err}
+		}
+		v = uq
 	}
 	before := fieldLen(c, o.Field)
 	if err := o.Parse(c, v); err != nil {

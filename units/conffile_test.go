@@ -231,3 +231,48 @@ func normalize(c Config) Config {
 	}
 	return c
 }
+
+// --setenv and Environment= carry the same assignments, even those that
+// unit-file syntax would trim or continue (white space or a backslash at
+// the end): sockspawn cat quotes them, and NAME.conf reads them back.
+func TestSetenvRoundTrip(t *testing.T) {
+	var flag Option
+	for _, o := range Options() {
+		if o.Key == "Environment" {
+			flag = o
+		}
+	}
+	for _, e := range []string{"A=x", "A=x ", "A=x\t", `A=x\`, "A= ", "A=", `A="quoted"`, "A=hello world", "A='x' "} {
+		var c Config
+		if err := flag.SetFlag(&c, "--setenv", e); err != nil {
+			t.Fatalf("--setenv=%q: %v", e, err)
+		}
+		text := Describe(c, Sources{"Environment": {SourceCommandLine}})
+		again, _, err := ParseConfigFile("described", strings.NewReader(text))
+		if err != nil || len(again.Environment) != 1 || again.Environment[0] != e {
+			t.Errorf("--setenv=%q: read back as %q, %v\n%s", e, again.Environment, err, text)
+		}
+	}
+	for text, want := range map[string]string{
+		"[Container]\nEnvironment=\"A=x \"\n":     "A=x ",
+		"[Container]\nEnvironment='A=x\\\\'\n":    `A=x\`,
+		"[Container]\nEnvironment=A=\"x\" \n":     `A="x"`,
+		"[Container]\nEnvironment=GREETING=a b\n": "GREETING=a b",
+		"[Container]\nEnvironment=\"A=\"x\"\" \n": "A=x",
+	} {
+		c, _, err := ParseConfigFile("f", strings.NewReader(text))
+		if err != nil || len(c.Environment) != 1 || c.Environment[0] != want {
+			t.Errorf("%q: %q, %v; want %q", text, c.Environment, err, want)
+		}
+	}
+	for text, want := range map[string]string{
+		"[Container]\nEnvironment=\"A=x\" B=y\n": `invalid Environment= "\"A=x\" B=y": want one quoted KEY=VALUE`,
+		"[Container]\nEnvironment=\"A=x\n":       "unterminated quote",
+		"[Container]\nEnvironment=\"1A=x\"\n":    "variable name",
+	} {
+		_, _, err := ParseConfigFile("f", strings.NewReader(text))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error with %q", text, err, want)
+		}
+	}
+}

@@ -109,9 +109,9 @@ func applyNspawn(c *Config, src Sources, o *Option, shown, raw, loc string) erro
 	v := strings.TrimSpace(raw)
 	switch {
 	case v == "":
-		return applyAs(c, src, o.Key, shown, "", loc)
+		return applyAs(c, src, o.Key, shown, "", loc, nil)
 	case o.Nspawn.Commas:
-		return applyAs(c, src, o.Key, shown, strings.Join(strings.Fields(v), ","), loc)
+		return applyAs(c, src, o.Key, shown, strings.Join(strings.Fields(v), ","), loc, nil)
 	case o.Nspawn.Words:
 		words, err := SplitParameters(v)
 		if err != nil {
@@ -121,11 +121,11 @@ func applyNspawn(c *Config, src Sources, o *Option, shown, raw, loc string) erro
 			if w == "" {
 				return fmt.Errorf("%s=: an empty word (\"\") is not an assignment", shown)
 			}
-			if err := applyAs(c, src, o.Key, shown, w, loc); err != nil {
+			if err := applyAs(c, src, o.Key, shown, w, loc, nil); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return applyAs(c, src, o.Key, shown, raw, loc)
+	return applyAs(c, src, o.Key, shown, raw, loc, nil)
 }

@@ -48,6 +48,10 @@ type Option struct {
 	// FlagValue, if set, turns a flag's value into the key's: -D takes a
 	// relative path from the current directory, which NAME.conf has not.
 	FlagValue func(v string) (string, error)
+	// KeyValue, if set, turns a value of the key in NAME.conf into the
+	// flag's: a quoted Environment="A=x " keeps what unit-file syntax
+	// would trim. Format writes what it reads.
+	KeyValue func(v string) (string, error)
 	// NamesValue: Parse's errors already name the value and what it is,
 	// and a flag shows them as they are.
 	NamesValue bool

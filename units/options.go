@@ -68,7 +68,8 @@ var options = []Option{
 			e, err := ParseSetenv(v)
 			c.Environment = append(c.Environment, e)
 			return err
-		}},
+		},
+		KeyValue: unquoteSetenv, Format: formatSetenv},
 	{Key: "NotifyReady", Field: "NotifyReady", Flag: "notify-ready", Arg: RequiredArg, Meta: "BOOL", Section: "Execution",
 		Help:   "yes: tell the host's service manager READY=1 only once the container's init has sent READY=1 (the default with -b). no: as soon as the payload runs (the default without -b).",
 		Nspawn: NspawnKey{Name: "Exec.NotifyReady"}, Example: "yes",

@@ -1,6 +1,7 @@
 package units
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -142,6 +143,36 @@ func ParseSetenv(s string) (string, error) {
 		return "", invalid("--setenv", s, "the value contains a control character")
 	}
 	return s, nil
+}
+
+// unquoteSetenv reads an Environment= value of NAME.conf: KEY=VALUE as
+// it is, or the whole assignment quoted as Parameters= quotes
+// ("KEY=VALUE "), which keeps what unit-file syntax would trim or take
+// for a continuation: white space or a backslash at the end. A
+// variable's name never starts with a quote, so no other value changes
+// meaning.
+func unquoteSetenv(v string) (string, error) {
+	if v[0] != '"' && v[0] != '\'' {
+		return v, nil
+	}
+	words, err := SplitParameters(v)
+	if err != nil {
+		return "", err
+	}
+	if len(words) != 1 {
+		return "", errors.New("want one quoted KEY=VALUE")
+	}
+	return words[0], nil
+}
+
+// formatSetenv writes Environment[i] as unquoteSetenv reads it back:
+// quoted only where it ends in white space or a backslash.
+func formatSetenv(c *Config, i int) (string, bool) {
+	e := c.Environment[i]
+	if strings.HasSuffix(e, " ") || strings.HasSuffix(e, "\t") || strings.HasSuffix(e, `\`) {
+		return JoinParameters([]string{e}), true
+	}
+	return e, true
 }
 
 func isControlNotTab(r rune) bool {
