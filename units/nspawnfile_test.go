@@ -487,30 +487,3 @@ func TestReadmeNspawnKeys(t *testing.T) {
 		}
 	}
 }
-
-// LoadMachine says which configuration file it read, so that no caller
-// has to look for it again.
-func TestLoadMachineNamesItsFile(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name, text, want string
-	}{
-		{name: "web", text: "[Container]\nBoot=yes\n", want: filepath.Join(dir, "web"+ConfigSuffix)},
-		{name: "db"},
-	} {
-		if tc.text != "" {
-			if err := os.WriteFile(tc.want, []byte(tc.text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// No .nspawn file: the one next to the image is in
-		// /var/lib/machines, which may be closed to the test.
-		l, err := LoadMachine(tc.name, Lookup{SearchPath: []string{dir}, Flags: Config{Settings: SettingsNo}, Set: map[string]bool{"Settings": true}})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if l.File != tc.want {
-			t.Errorf("%s: File = %q, want %q", tc.name, l.File, tc.want)
-		}
-	}
-}
