@@ -25,14 +25,26 @@ const stopDeadline = time.Second
 // neither SIGTERM (for systemd "re-execute") nor SIGKILL, systemd saying
 // it activates halt.target and never READY=1.
 //
-// Timing: sockspawn's own part, from the request to SIGRTMIN+3, must stay
-// within stopDeadline (it polls the init's masks every 10 ms). The rest is
-// systemd's: it reads its signals only once its manager has started up
-// (generators, unit files), about 1.5 s here under the load of parallel
-// tests. So the whole stop is logged against stopDeadline and against a
-// reference machine booted to READY=1 and stopped in the same test, and
-// must end before the old fallback (activation.DefaultGrace, 10 s) could
-// have played any part.
+// Timing: the issue asks for a machine gone within stopDeadline of the
+// request. The stop is split where the host sees it: the request;
+// SIGRTMIN+3 sent (sockspawn's trace); systemd acting on it (its
+// STATUS=Activating special unit halt.target..., timed as it reaches the
+// test's notify socket); the init's exit (sockspawn's trace, put on the
+// test's clock by its "asked to stop"); the machine gone (sockspawn's
+// exit). systemd 252 reads its signals only once its manager has started
+// up (generators, on a volatile root the first boot's presets, unit
+// loading), so from SIGRTMIN+3 to halt.target is the rest of that
+// start-up: measured here about 0.4 s of the 0.5 s a stop at exec takes
+// when the machine is quiet, seconds under the load of parallel tests, and
+// the same under systemd-nspawn, which sends SIGRTMIN+3 at once. From
+// halt.target to the init's exit is systemd's shutdown (0.1 s quiet). Both
+// are systemd's and depend on this machine's load: they are logged, with
+// the whole stop against stopDeadline and a reference machine booted and
+// stopped in the same test, not judged. Judged is sockspawn's own part,
+// which must fit within stopDeadline: the request to SIGRTMIN+3 (it polls
+// the init's masks every 10 ms) plus its teardown after the init's exit;
+// and the whole stop must end before the old fallback
+// (activation.DefaultGrace, 10 s) could have played any part.
 func TestEarlyStopPrecise(t *testing.T) {
 	needSystemd(t)
 	args := append(volatileHost(), "-b", "--console=passive", "--", "systemd.firstboot=off")
@@ -80,9 +92,24 @@ func TestEarlyStopPrecise(t *testing.T) {
 			stderr := m.Stderr.String()
 			sent := sentSignals(stderr)
 			toSignal, ok := traceGap(stderr, "asked to stop", "SIGRTMIN+3 sent")
-			t.Logf("stop requested %v after systemd's exec: SIGRTMIN+3 sent %v after the request, machine gone %v after it (requirement %v; reference boot %v, reference stop %v)",
-				requested.Sub(execAt).Round(time.Millisecond), toSignal.Round(time.Millisecond), took.Round(time.Millisecond), stopDeadline,
+			haltAt, _ := notifyAt(m.Notify, "STATUS=Activating special unit halt.target")
+			// The trace counts from sockspawn's start; its "asked to stop"
+			// is the request, which puts the init's exit on the test's clock.
+			asked, aOK := traceAt(stderr, "asked to stop")
+			exited, eOK := traceAt(stderr, "the container's init exited")
+			initGone := time.Duration((exited - asked) * float64(time.Millisecond))
+			teardown := took - initGone
+			t.Logf("stop requested %v after systemd's exec: SIGRTMIN+3 sent %v after the request; systemd acted on it (halt.target) %v after the request, at the end of its start-up; its init exited %v after the request; sockspawn's teardown after that %v; machine gone %v after the request (requirement %v; reference boot %v, reference stop %v)",
+				requested.Sub(execAt).Round(time.Millisecond), toSignal.Round(time.Millisecond), haltAt.Sub(requested).Round(time.Millisecond),
+				initGone.Round(time.Millisecond), teardown.Round(time.Millisecond), took.Round(time.Millisecond), stopDeadline,
 				boot.Round(time.Millisecond), booted.Round(time.Millisecond))
+			switch {
+			case !aOK || !eOK:
+				t.Errorf("no trace of the request or of the init's exit in sockspawn's debug output:\n%s", tail(stderr, 30))
+			case toSignal+teardown > stopDeadline:
+				t.Errorf("sockspawn's own part of the stop (%v to SIGRTMIN+3, %v of teardown after the init's exit) is more than %v",
+					toSignal.Round(time.Millisecond), teardown.Round(time.Millisecond), stopDeadline)
+			}
 			if st := m.exitStatus(); st != 0 {
 				t.Errorf("exit status %d after a stop during boot, want 0 (clean poweroff)", st)
 			}
@@ -142,6 +169,38 @@ func traceGap(stderr, from, to string) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// traceAt is the time, in ms after sockspawn's start, of the first debug
+// trace line of sockspawn whose step starts with step.
+func traceAt(stderr, step string) (float64, bool) {
+	for _, l := range lines(stderr) {
+		rest, ok := strings.CutPrefix(l, "sockspawn: +")
+		if !ok {
+			continue
+		}
+		num, st, ok := strings.Cut(rest, " ms ")
+		if !ok || !strings.HasPrefix(st, step) {
+			continue
+		}
+		if ms, err := strconv.ParseFloat(num, 64); err == nil {
+			return ms, true
+		}
+	}
+	return 0, false
+}
+
+// notifyAt is when the first message with a line starting with prefix
+// arrived.
+func notifyAt(n *notifyReceiver, prefix string) (time.Time, bool) {
+	for _, m := range n.Messages() {
+		for _, l := range m.Lines() {
+			if strings.HasPrefix(l, prefix) {
+				return m.At, true
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // waitSystemd waits until pid runs systemd, and returns when it saw that.
