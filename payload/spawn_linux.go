@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -142,6 +143,9 @@ type Stage struct {
 	TTYs    []*os.File // masters of the extra ttys (--ttys), in the order of Plan.TTYs
 	sync    *os.File
 	execed  bool
+	// announced: the stage said it executes the payload now (set by
+	// WaitExec, read by others).
+	announced atomic.Bool
 	// Forwarder follows the container's addresses for its forwarded
 	// ports (StageSpec.Forward); the supervisor stops it.
 	Forwarder *Forwarder
@@ -149,6 +153,11 @@ type Stage struct {
 
 // Execed reports whether the payload was executed (WaitExec returned nil).
 func (s *Stage) Execed() bool { return s.execed }
+
+// Executing reports whether the stage has said it executes the payload:
+// from then on the payload may be running. Safe to call while WaitExec
+// runs on another goroutine.
+func (s *Stage) Executing() bool { return s.announced.Load() }
 
 // Start copies sockspawn into a sealed memfd, starts the init stage from it
 // in new namespaces and hands it the plan. It returns once the stage has
@@ -305,6 +314,7 @@ func (s *Stage) WaitExec() error {
 		switch m.Type {
 		case "exec":
 			announced = true
+			s.announced.Store(true)
 		case "":
 			// End of file: the sync socket was closed on execve, or the
 			// stage died.
@@ -329,6 +339,14 @@ func (s *Stage) Signal(sig syscall.Signal) error {
 	return s.Cmd.Process.Signal(sig)
 }
 
+// Close lets go of the stage's pidfd, once its process is reaped.
+func (s *Stage) Close() {
+	if s.PidFD >= 0 {
+		unix.Close(s.PidFD)
+		s.PidFD = -1
+	}
+}
+
 // abort kills a stage that failed and reaps it.
 func (s *Stage) abort() {
 	if s.Forwarder != nil {
@@ -337,9 +355,7 @@ func (s *Stage) abort() {
 	_ = s.Signal(syscall.SIGKILL)
 	_ = s.Cmd.Wait()
 	s.sync.Close()
-	if s.PidFD >= 0 {
-		unix.Close(s.PidFD)
-	}
+	s.Close()
 }
 
 // idmappedTrees makes, for every SourceIDMap mount of p in order, a

@@ -237,3 +237,41 @@ func sentSignals(stderr string) []string {
 	}
 	return sent
 }
+
+// TestStopBeforeExec asks for a stop while the stage still builds the
+// container, before the init exists: sockspawn must end the stage there
+// rather than boot systemd only to stop it (a whole start-up later). The
+// request goes out when sockspawn traces that the container's cgroups
+// are ready, the step just before it clones the stage.
+func TestStopBeforeExec(t *testing.T) {
+	needSystemd(t)
+	args := append(volatileHost(), "-b", "--console=passive", "--", "systemd.firstboot=off")
+	m := startMachine(t, runSpec{Args: args, Notify: true, Env: []string{"SOCKSPAWN_LOG_LEVEL=debug"}})
+	deadline := time.Now().Add(bootTimeout)
+	for !strings.Contains(m.Stderr.String(), "cgroups and device policy ready") {
+		if time.Now().After(deadline) || m.hasExited() {
+			t.Fatalf("no trace of the cgroups being ready:\n%s", tail(m.Stderr.String(), 30))
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	requested := time.Now()
+	m.Signal(syscall.SIGTERM)
+	st := m.Wait(shutdownTimeout)
+	took := time.Since(requested)
+	stderr := m.Stderr.String()
+	t.Logf("stopped %v after the request", took.Round(time.Millisecond))
+	if st != 0 {
+		t.Errorf("exit status %d after a stop before the init ran, want 0:\n%s", st, tail(stderr, 30))
+	}
+	if !strings.Contains(stderr, "stopped before the payload ran") || strings.Contains(stderr, "payload executed") {
+		t.Errorf("the payload ran although the stop came while the stage built the container:\n%s", tail(stderr, 30))
+	}
+	if i, _ := m.Notify.Index("X_SOCKSPAWN_LEADER_PID="); i >= 0 {
+		t.Errorf("sockspawn announced the container's leader, so its init ran:\n%s", m.Notify)
+	}
+	// Without the init, nothing of the guest's start-up stands between
+	// the request and the end: sockspawn's own teardown alone.
+	if took > stopDeadline {
+		t.Errorf("the machine was gone %v after the request, more than %v", took.Round(time.Millisecond), stopDeadline)
+	}
+}

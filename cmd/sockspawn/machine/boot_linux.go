@@ -105,6 +105,7 @@ func (r *run) bootOnce(b boot) (bootResult, error) {
 		b.atExit()
 	}, r.idleFor(prep))
 	r.stopNetwork(st)
+	st.Close()
 	return bootResult{status: status, again: r.sockets.own && !stopped && st.Execed(), execed: st.Execed()}, err
 }
 

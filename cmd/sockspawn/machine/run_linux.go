@@ -57,7 +57,7 @@ type run struct {
 	releaseRuntime func() // starts the runtime directory's release
 	userRange      *payload.UserRange
 	plan           payload.Plan
-	stop           <-chan os.Signal
+	stop           chan os.Signal
 	ran            bool // the payload ran at least once: the journal link stays
 
 	undo []func() // what unwind undoes, in reverse

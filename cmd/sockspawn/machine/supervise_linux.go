@@ -38,7 +38,13 @@ func (r *run) supervise(st *payload.Stage, gone func(), idle idleSetup) (status 
 		return abandon(fmt.Errorf("console: %w", err))
 	}
 	defer con.Close()
-	if err := st.WaitExec(); err != nil {
+	aborted, err := r.waitExec(st)
+	if aborted {
+		trace("stopped before the payload ran")
+		_ = st.Cmd.Wait()
+		return 0, true, nil
+	}
+	if err != nil {
 		return abandon(fmt.Errorf("%s: %w", d.Machine, err))
 	}
 	trace("payload executed")
@@ -94,6 +100,43 @@ func (r *run) supervise(st *payload.Stage, gone func(), idle idleSetup) (status 
 		gone()
 	})
 	return status, stopped, nil
+}
+
+// waitExec waits until the stage executes the payload. A stop request
+// that comes first kills the stage instead (aborted): none of the guest
+// has run, and a booting systemd would hear the request only once its
+// start-up is over. Other signals wait in r.stop for the supervisor.
+func (r *run) waitExec(st *payload.Stage) (aborted bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- st.WaitExec() }()
+	var later []os.Signal
+	defer func() {
+		for _, s := range later {
+			select {
+			case r.stop <- s:
+			default: // full: a resize or a freeze before the start is moot
+			}
+		}
+	}()
+	for {
+		select {
+		case err := <-done:
+			return false, err
+		case s := <-r.stop:
+			later = append(later, s)
+			if !isStopRequest(s) || st.Executing() {
+				continue
+			}
+			_ = st.Signal(syscall.SIGKILL)
+			<-done
+			return true, nil
+		}
+	}
+}
+
+// isStopRequest: the signals that ask sockspawn to stop the machine.
+func isStopRequest(s os.Signal) bool {
+	return s == syscall.SIGTERM || s == syscall.SIGINT || s == syscall.SIGHUP
 }
 
 // runWithWaiter runs the supervisor's loop, with the first stop request
