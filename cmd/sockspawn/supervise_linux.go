@@ -88,15 +88,6 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		exited <- ws
 	}()
 
-	// While a booted container starts up (until its READY=1) and while
-	// any container stops, its manager's moves of the processes it starts
-	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
-	// SOCKSPAWN_CGROUP_WARMER=0 turns that off.
-	var warmer *payload.MigrationWarmer
-	if os.Getenv("SOCKSPAWN_CGROUP_WARMER") != "0" {
-		warmer = payload.NewMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
-	}
-	defer warmer.Close()
 	sv := supervisor.New(supervisor.Config{
 		Boot:        c.Boot,
 		NotifyReady: d.NotifyReady,
@@ -105,7 +96,6 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		Messages:    relay.Messages(),
 		Signals:     sigs,
 		Exited:      exited,
-		Warmer:      warmer,
 		StartIdle: func(poweroff func(quit <-chan struct{})) supervisor.IdleWatcher {
 			if w := idle.start(d.Machine, pid, c.Quiet, poweroff); w != nil {
 				return w
@@ -131,8 +121,7 @@ func supervise(st *payload.Stage, d decision, c units.Config, sigs <-chan os.Sig
 		go runWaiter()
 	}
 	status, stopped = sv.Run()
-	warmer.Close() // before gone moves the supervisor out of its cgroup
-	ctl.Close()    // before gone: the machine's lock goes with it
+	ctl.Close() // before gone: the machine's lock goes with it
 	for _, m := range st.TTYs {
 		m.Close()
 	}
