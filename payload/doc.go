@@ -8,7 +8,7 @@
 //     everything that can be decided without privileges and are unit-tested
 //     with tables;
 //   - the init stage (stage_linux.go), started by the supervisor from a
-//     sealed memfd copy of sockspawn inside fresh namespaces, walks the Plan
+//     sealed sockspawn (exeseal_linux.go) inside fresh namespaces, walks the Plan
 //     in order, names each step in its errors, reports failures over the
 //     sync socket and finally executes the payload.
 //

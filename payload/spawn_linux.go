@@ -159,7 +159,7 @@ func (s *Stage) Execed() bool { return s.execed }
 // runs on another goroutine.
 func (s *Stage) Executing() bool { return s.announced.Load() }
 
-// Start copies sockspawn into a sealed memfd, starts the init stage from it
+// Start seals sockspawn (SealedSelf) if spec.Copy is nil, starts the init stage from it
 // in new namespaces and hands it the plan. It returns once the stage has
 // built the container and handed back its notify socket and console; the
 // payload is not executed yet: call WaitExec.
@@ -178,7 +178,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	}
 	defer child.Close()
 	// The child rearranges fds 0..3+len(Listen) (and a few above, while
-	// shuffling) before execve: the memfd is moved well above them.
+	// shuffling) before execve: the sealed binary's fd is moved well above them.
 	high, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 2*(len(spec.Listen)+4)+16)
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
@@ -445,31 +445,4 @@ func copyInKernel(dst, src *os.File) error {
 		left -= int64(n)
 	}
 	return nil
-}
-
-// SealedSelf returns a sealed memfd copy of the running executable: the
-// stage is executed from it so that a process in the container can never
-// reach, let alone overwrite, the host's sockspawn binary through
-// /proc/PID/exe (CVE-2019-5736).
-func SealedSelf() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
-	if err != nil {
-		return nil, fmt.Errorf("open own executable: %w", err)
-	}
-	defer src.Close()
-	fd, err := unix.MemfdCreate("sockspawn-stage", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, os.NewSyscallError("memfd_create", err)
-	}
-	mem := os.NewFile(uintptr(fd), "memfd:sockspawn-stage")
-	if err := copyInKernel(mem, src); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("copy own executable to memfd: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		mem.Close()
-		return nil, os.NewSyscallError("fcntl(F_ADD_SEALS)", err)
-	}
-	return mem, nil
 }

@@ -26,7 +26,7 @@ func StageMain(syncFD int) int {
 	runtime.LockOSThread()
 	unix.Umask(0)
 	// Not dumpable until execve: nothing in the container may ptrace the
-	// stage or open its /proc files (its exe is the sealed memfd anyway).
+	// stage or open its /proc files (its exe is sealed anyway).
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	sync := os.NewFile(uintptr(syncFD), "sync")
 	err := runStage(sync)

@@ -75,7 +75,6 @@ var environment = [][2]string{
 	{"NOTIFY_SOCKET", "Where sockspawn reports readiness and status (sd_notify). Set by systemd for Type=notify services."},
 	{"CREDENTIALS_DIRECTORY", "Credentials of sockspawn's own service; all of them are passed on to the container."},
 	{"SOCKSPAWN_CLONE_INTO_CGROUP", "0: do not start the container straight in its cgroup with clone3(CLONE_INTO_CGROUP), but move it there after the clone, as sockspawn does by itself on kernels before 5.7."},
-	{"SOCKSPAWN_CGROUP_WARMER", "0: do not keep the kernel's cgroup moves on their fast path while the container boots and stops. By default, where no cgroup hierarchy is mounted with favordynmods, sockspawn moves itself into its own cgroup every 3 ms during those phases (at most 5 s each, one sockspawn on the host at a time), so that the moves of the container's systemd do not each wait for an RCU grace period."},
 	{"SYSTEMD_LOG_LEVEL, SOCKSPAWN_LOG_LEVEL", "debug: report how long after start each step of starting the container was reached, every notify datagram the relay drops (from a process other than the container's init, oversized, carrying fds, malformed), and the counts at exit."},
 }
 

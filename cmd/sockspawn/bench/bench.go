@@ -21,14 +21,19 @@ type options struct {
 	tools     []string
 	kinds     []kind // measurements asked for, in their order
 	sockspawn string
-	nspawn    string
-	activate  string
-	warm      int
-	settle    time.Duration
-	idle      time.Duration
-	timeout   time.Duration
-	warmup    bool
-	verbose   bool
+	// sockspawnB, with envB, is a second sockspawn measured as the tool
+	// "sockspawn-b" in the same rounds: an A/B comparison of two builds
+	// (or of one build with and without an environment switch).
+	sockspawnB string
+	envB       []string
+	nspawn     string
+	activate   string
+	warm       int
+	settle     time.Duration
+	idle       time.Duration
+	timeout    time.Duration
+	warmup     bool
+	verbose    bool
 	// density is the number of machines of the density measurement, 0
 	// when not asked for (see density.go).
 	density        int
@@ -44,6 +49,8 @@ func parseOptions(args []string) (options, error) {
 	density := fs.Int("density", 50, "machines started at once for -measure density")
 	fs.DurationVar(&o.densityTimeout, "density-timeout", 3*time.Minute, "limit for each machine's READY=1 in -measure density")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
+	fs.StringVar(&o.sockspawnB, "sockspawn-b", "", "a second sockspawn binary, measured as sockspawn-b in the same rounds (A/B; add sockspawn-b to -tools)")
+	envB := fs.String("env-b", "", "comma-separated NAME=VALUE set for sockspawn-b only (A/B of an environment switch)")
 	fs.StringVar(&o.nspawn, "nspawn", "systemd-nspawn", "the systemd-nspawn binary")
 	fs.StringVar(&o.activate, "socket-activate", "systemd-socket-activate", "the systemd-socket-activate binary, for (5) and (6)")
 	fs.IntVar(&o.warm, "warm", 50, "sequential connections per round for (6), warm latency")
@@ -70,17 +77,29 @@ func parseOptions(args []string) (options, error) {
 	}
 	for _, t := range strings.Split(*tools, ",") {
 		switch t = strings.TrimSpace(t); t {
-		case "sockspawn", "nspawn":
+		case "sockspawn", "nspawn", "sockspawn-b":
 			o.tools = append(o.tools, t)
 		case "systemd-nspawn":
 			o.tools = append(o.tools, "nspawn")
 		case "":
 		default:
-			return o, fmt.Errorf("-tools: unknown tool %q (sockspawn, nspawn)", t)
+			return o, fmt.Errorf("-tools: unknown tool %q (sockspawn, nspawn, sockspawn-b)", t)
 		}
 	}
 	if len(o.tools) == 0 {
 		return o, fmt.Errorf("-tools: none given")
+	}
+	for _, e := range strings.Split(*envB, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return o, fmt.Errorf("-env-b: %q is not NAME=VALUE", e)
+		}
+		o.envB = append(o.envB, e)
+	}
+	if slices.Contains(o.tools, "sockspawn-b") && o.sockspawnB == "" && len(o.envB) == 0 {
+		return o, fmt.Errorf("-tools sockspawn-b: give -sockspawn-b or -env-b")
 	}
 	o.kinds = []kind{trivial, boot, activated, idleKind}
 	want := map[kind]bool{}
@@ -142,6 +161,18 @@ func benchMain(args []string) int {
 				return fail("sockspawn binary %s: %v (run make build)", o.sockspawn, err)
 			}
 			tools = append(tools, sockspawnTool(p))
+		case "sockspawn-b":
+			bin := o.sockspawnB
+			if bin == "" {
+				bin = o.sockspawn
+			}
+			p, err := exec.LookPath(bin)
+			if err != nil {
+				return fail("sockspawn-b binary %s: %v", bin, err)
+			}
+			t := sockspawnTool(p)
+			t.name, t.env = "sockspawn-b", o.envB
+			tools = append(tools, t)
 		case "nspawn":
 			p, err := exec.LookPath(o.nspawn)
 			if err != nil {

@@ -57,7 +57,12 @@ func TestParseOptions(t *testing.T) {
 	if err != nil || !slices.Equal(o.kinds, []kind{trivial, activated}) {
 		t.Errorf("-measure activated,1: %v, %v; want trivial then activated", o.kinds, err)
 	}
-	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}, {"-measure", "10"}, {"-measure", ""}} {
+	o, err = parseOptions([]string{"-tools", "sockspawn,sockspawn-b", "-sockspawn-b", "/tmp/other", "-env-b", "A=1, B=x=y"})
+	if err != nil || !slices.Equal(o.tools, []string{"sockspawn", "sockspawn-b"}) || o.sockspawnB != "/tmp/other" || !slices.Equal(o.envB, []string{"A=1", "B=x=y"}) {
+		t.Errorf("A/B flags: %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"-rounds", "0"}, {"-tools", "docker"}, {"-tools", ","}, {"extra"}, {"-measure", "10"}, {"-measure", ""},
+		{"-tools", "sockspawn-b"}, {"-tools", "sockspawn-b", "-env-b", "NOVALUE"}, {"-tools", "sockspawn-b", "-env-b", "=1"}} {
 		if _, err := parseOptions(bad); err == nil {
 			t.Errorf("parseOptions(%q): no error", bad)
 		}

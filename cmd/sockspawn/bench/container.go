@@ -39,6 +39,7 @@ type tool struct {
 	// in: the bench binary's directory (trivial), or the socket units
 	// for the container's /etc/systemd/system (activated).
 	args func(k kind, dir string) []string
+	env  []string // added to its environment
 }
 
 // sockspawnTool runs `sockspawn run`.
@@ -142,7 +143,7 @@ func startArgv(t tool, work string, seq int, argv func(notifyPath string) []stri
 	defer logFile.Close()
 	a := argv(notify.path)
 	cmd := exec.Command(a[0], a[1:]...)
-	cmd.Env = append(cleanEnv(os.Environ()), "NOTIFY_SOCKET="+notify.path)
+	cmd.Env = append(append(cleanEnv(os.Environ()), t.env...), "NOTIFY_SOCKET="+notify.path)
 	cmd.Stdout, cmd.Stderr = logFile, logFile // files, so Wait returns at the exit itself
 	// Its own process group: a ^C at the terminal reaches only the bench,
 	// which stops the container itself.

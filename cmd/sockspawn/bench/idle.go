@@ -50,7 +50,7 @@ func idleTool(t tool, action, addr, units string) tool {
 		return []string{"run", "-D", "/", "--volatile=yes", "-M", machine, "--notify-ready=yes",
 			"--listen=" + addr, "--idle-action=" + action, "--idle-action-sec=" + idlePeriod,
 			"-b", "--console=passive", "--bind-ro=" + units + ":" + unitsTarget, "--", "systemd.firstboot=off"}
-	}}
+	}, env: t.env}
 }
 
 // idleRun is one round of (7) to (9) with sockspawn; other tools have no

@@ -188,6 +188,7 @@ func (b *bench) roundsReport(w io.Writer) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+	b.abReport(w)
 	fmt.Fprintln(w)
 	for _, n := range names {
 		r := b.results[n]
@@ -233,6 +234,27 @@ func (b *bench) roundsReport(w io.Writer) {
 			b.o.warm, b.o.settle)
 	}
 	b.idleReport(w)
+}
+
+// abReport prints, when sockspawn-b ran, each row's median of sockspawn-b
+// over sockspawn's: the A/B comparison of -sockspawn-b or -env-b.
+func (b *bench) abReport(w io.Writer) {
+	a, bb := b.results["sockspawn"], b.results["sockspawn-b"]
+	if a == nil || bb == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nA/B: sockspawn-b (%s %s) over sockspawn\n", b.o.sockspawnB, strings.Join(b.o.envB, " "))
+	for _, rw := range rows {
+		if !b.asked(rw.kind) || rw.zero {
+			continue
+		}
+		ma, okA := median(rw.samples(a))
+		mb, okB := median(rw.samples(bb))
+		if !okA || !okB || ma == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%-34s %15s %15s %7.2f\n", rw.label, rw.format(ma), rw.format(mb), mb/ma)
+	}
 }
 
 func statusText(m map[int]int) string {

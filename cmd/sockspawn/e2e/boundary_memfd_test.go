@@ -17,6 +17,7 @@ type exeReport struct {
 	Exe      string            `json:"exe"`
 	SHA256   string            `json:"sha256"`
 	Seals    []string          `json:"seals"`
+	FS       string            `json:"fs"`
 	Open     map[string]string `json:"open"`
 	Truncate string            `json:"truncate"`
 	Write    string            `json:"write"`
@@ -25,11 +26,13 @@ type exeReport struct {
 
 // TestBoundaryStageBinary: the container never reaches the host's
 // sockspawn binary (CVE-2019-5736). With --as-pid2 PID 1 is sockspawn's
-// stub, run from a sealed memfd copy: /proc/1/exe must name no host path
-// and refuse writing every way /proc offers. An image whose init is
-// "#!/proc/self/exe" makes the stage run itself again inside the
-// container: that too is the memfd. The host's binary must hash the same
-// afterwards.
+// stub, run from the sealed stage binary: the host's binary in a detached
+// read-only overlayfs without an upper layer (a file system that cannot
+// write at all), or where that is missing a sealed memfd copy.
+// /proc/1/exe must name no host path and refuse writing every way /proc
+// offers. An image whose init is "#!/proc/self/exe" makes the stage run
+// itself again inside the container: that too is the sealed binary. The
+// host's binary must hash the same afterwards.
 func TestBoundaryStageBinary(t *testing.T) {
 	needRoot(t)
 	t.Parallel()
@@ -52,8 +55,9 @@ func TestBoundaryStageBinary(t *testing.T) {
 		checkStageExe(t, r, before, 2)
 	})
 
-	// Once the payload runs, the supervisor has let go of the copy: its
-	// memory is not held for the container's whole life.
+	// Once the payload runs, the supervisor has let go of the sealed
+	// binary: a memfd copy's memory, or the overlay mount, is not held
+	// for the container's whole life.
 	t.Run("copy-released", func(t *testing.T) {
 		t.Parallel()
 		m := startMachine(t, runSpec{Args: []string{"-D", "/", "--volatile=yes", "--console=pipe", "-q", "--", "/bin/sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"}, Notify: true})
@@ -64,7 +68,7 @@ func TestBoundaryStageBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, fd := range fds {
-			if l, _ := os.Readlink(dir + "/" + fd.Name()); strings.HasPrefix(l, "/memfd:sockspawn") {
+			if l, _ := os.Readlink(dir + "/" + fd.Name()); strings.HasPrefix(l, "/memfd:sockspawn") || l == "/"+filepath.Base(sockspawnBin) {
 				t.Errorf("the supervisor still holds fd %s -> %s while the payload runs", fd.Name(), l)
 			}
 		}
@@ -121,8 +125,8 @@ func checkStageExe(t *testing.T, r exeReport, hostSHA string, pid int) {
 		t.Errorf("readlink /proc/1/exe inside gave nothing")
 	case r.Exe == sockspawnBin || strings.HasPrefix(r.Exe, filepath.Dir(sockspawnBin)):
 		t.Errorf("/proc/1/exe inside is %q: the host's sockspawn binary", r.Exe)
-	case !strings.HasPrefix(r.Exe, "/memfd:"):
-		t.Errorf("/proc/1/exe inside is %q, want the sealed memfd (/memfd:…)", r.Exe)
+	case !strings.HasPrefix(r.Exe, "/memfd:") && r.FS != "overlay,ro":
+		t.Errorf("/proc/1/exe inside is %q on %q, want the sealed memfd (/memfd:…) or a read-only overlayfs", r.Exe, r.FS)
 	}
 	if _, err := os.Lstat(r.Exe); err == nil {
 		t.Errorf("/proc/1/exe inside is %q, which exists on the host", r.Exe)
@@ -130,10 +134,13 @@ func checkStageExe(t *testing.T, r exeReport, hostSHA string, pid int) {
 	if r.SHA256 != hostSHA {
 		t.Logf("/proc/1/exe inside hashes to %s, the host's sockspawn to %s", r.SHA256, hostSHA)
 	}
-	if len(r.Seals) != 1 || !strings.Contains(r.Seals[0], "WRITE") || !strings.Contains(r.Seals[0], "SEAL") {
+	// A memfd must be sealed against writes; an overlayfs without an
+	// upper layer has nowhere to write (EROFS whatever its mount flags).
+	if strings.HasPrefix(r.Exe, "/memfd:") && (len(r.Seals) != 1 || !strings.Contains(r.Seals[0], "WRITE") || !strings.Contains(r.Seals[0], "SEAL")) {
 		t.Errorf("seals of /proc/1/exe: %v, want at least WRITE and SEAL", r.Seals)
 	}
-	refused := []string{"ETXTBSY", "EPERM", "EACCES"}
+	t.Logf("/proc/1/exe inside: %q on %s, seals %v", r.Exe, r.FS, r.Seals)
+	refused := []string{"ETXTBSY", "EPERM", "EACCES", "EROFS"}
 	for how, res := range r.Open {
 		if !slices.Contains(refused, res) {
 			t.Errorf("opening /proc/1/exe for writing (%s) inside: %s, want one of %v", how, res, refused)

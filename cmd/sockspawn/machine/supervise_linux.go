@@ -62,15 +62,6 @@ func (r *run) supervise(st *payload.Stage, gone func(), idle idleSetup) (status 
 	if !d.NotifyReady {
 		notifyHost("READY=1\nSTATUS=Container running.")
 	}
-	// While a booted container starts up (until its READY=1) and while
-	// any container stops, its manager's moves of the processes it starts
-	// into cgroups stay off RCU grace periods (payload.MigrationWarmer).
-	// SOCKSPAWN_CGROUP_WARMER=0 turns that off.
-	var warmer *payload.MigrationWarmer
-	if os.Getenv("SOCKSPAWN_CGROUP_WARMER") != "0" {
-		warmer = payload.NewMigrationWarmer(payload.WarmInterval, payload.WarmLimit)
-	}
-	defer warmer.Close()
 	sv := supervisor.New(supervisor.Config{
 		Boot:        r.c.Boot,
 		NotifyReady: d.NotifyReady,
@@ -79,7 +70,6 @@ func (r *run) supervise(st *payload.Stage, gone func(), idle idleSetup) (status 
 		Messages:    relay.Messages(),
 		Signals:     r.stop,
 		Exited:      waitExit(st),
-		Warmer:      warmer,
 		StartIdle: func(poweroff func(quit <-chan struct{})) supervisor.IdleWatcher {
 			if w := idle.start(d.Machine, pid, r.c.Quiet, poweroff); w != nil {
 				return w
@@ -91,8 +81,7 @@ func (r *run) supervise(st *payload.Stage, gone func(), idle idleSetup) (status 
 		Trace:   trace,
 	})
 	status, stopped = runWithWaiter(sv, func() {
-		warmer.Close() // before gone moves the supervisor out of its cgroup
-		ctl.Close()    // before gone: the machine's lock goes with it
+		ctl.Close() // before gone: the machine's lock goes with it
 		for _, m := range st.TTYs {
 			m.Close()
 		}

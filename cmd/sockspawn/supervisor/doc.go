@@ -5,7 +5,7 @@
 // carries out the idle watcher's poweroff and the operators' freeze and
 // thaw, and returns the exit status of the init.
 //
-// What it acts on sits behind small interfaces (Init, Host, Clock, Warmer,
+// What it acts on sits behind small interfaces (Init, Host, Clock,
 // IdleWatcher) and channels, so that its stop paths are tested with fakes,
 // without root; package main wires the real ones in.
 package supervisor

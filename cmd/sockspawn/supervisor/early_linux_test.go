@@ -51,9 +51,6 @@ func TestEarlySignal(t *testing.T) {
 			if !h.traced(tt.sent) {
 				t.Errorf("no trace %q", tt.sent)
 			}
-			if h.warmer.stop.Load() == 0 {
-				t.Error("the warmer was not started for the stop")
-			}
 			if a := activation.Action(h.sv.armed.Load()); a != activation.None {
 				t.Errorf("armed after the stop: %v, want none", a)
 			}

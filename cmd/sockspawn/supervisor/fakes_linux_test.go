@@ -106,12 +106,6 @@ type fakeHost struct{ states chan string }
 
 func (h *fakeHost) Notify(state string) { h.states <- state }
 
-type fakeWarmer struct{ boot, stop, endBoot atomic.Int32 }
-
-func (w *fakeWarmer) StartBoot() { w.boot.Add(1) }
-func (w *fakeWarmer) StartStop() { w.stop.Add(1) }
-func (w *fakeWarmer) EndBoot()   { w.endBoot.Add(1) }
-
 // fakeWatcher stands for the idle watcher; poweroff is the loop's.
 type fakeWatcher struct {
 	poweroff       func(quit <-chan struct{})
@@ -134,7 +128,6 @@ type harness struct {
 	clock   *fakeClock
 	init    *fakeInit
 	host    *fakeHost
-	warmer  *fakeWarmer
 	msgs    chan activation.Message
 	sigs    chan os.Signal
 	exited  chan syscall.WaitStatus
@@ -163,7 +156,6 @@ func start(t *testing.T, s setup) *harness {
 		clock:   newFakeClock(),
 		init:    &fakeInit{sigs: make(chan syscall.Signal, 16), systemd: s.systemd},
 		host:    &fakeHost{states: make(chan string, 16)},
-		warmer:  &fakeWarmer{},
 		msgs:    make(chan activation.Message),
 		sigs:    make(chan os.Signal),
 		exited:  make(chan syscall.WaitStatus),
@@ -173,7 +165,7 @@ func start(t *testing.T, s setup) *harness {
 	c := Config{
 		Boot: s.boot, NotifyReady: s.notifyReady,
 		Init: h.init, Host: h.host, Messages: h.msgs, Signals: h.sigs, Exited: h.exited,
-		Clock: h.clock, Warmer: h.warmer,
+		Clock:   h.clock,
 		Resize:  func() { h.resized.Add(1) },
 		Release: func() { h.release.Add(1) },
 		Trace: func(step string) {

@@ -39,12 +39,6 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			lastArmed = next
 		}
 	}
-	// The warmer runs while a booted container starts, and from the stop
-	// on (started by the waiter before its signal, a stop request, or the
-	// container's STOPPING=1, whichever comes first).
-	if c.Boot {
-		c.Warmer.StartBoot()
-	}
 	// The idle watcher starts once the container is up, and asks for its
 	// poweroff on idleOff; it is stopped (the payload thawed) before any
 	// stop, and before the loop returns.
@@ -98,7 +92,6 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 		act(a, deadline)
 		c.Trace("stop request handled")
 		c.Host.Notify("STOPPING=1")
-		c.Warmer.StartStop()
 	}
 	// What starting and booting the container needed is given back once
 	// the container is up: after the READY=1 the host is told of, so that
@@ -146,11 +139,7 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			}
 			if m.Ready {
 				c.Trace("READY=1 from the container")
-				c.Warmer.EndBoot()
 				startIdle()
-			}
-			if m.Stopping {
-				c.Warmer.StartStop()
 			}
 			if m.Ready && !c.NotifyReady {
 				m.Ready = false // already told the host
@@ -193,7 +182,6 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			act(sd.Request(c.Clock.Now()))
 			close(req)
 			c.Host.Notify("STOPPING=1")
-			c.Warmer.StartStop()
 		case ws := <-c.Exited:
 			select {
 			case e := <-s.early: // a stop the init obeyed before the loop saw it

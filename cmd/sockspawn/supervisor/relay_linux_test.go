@@ -117,33 +117,23 @@ func TestRelease(t *testing.T) {
 	})
 }
 
-// TestWarmerAndConsole checks the cgroup warmer's runs and the console's
-// resizes.
-func TestWarmerAndConsole(t *testing.T) {
+// TestConsoleResize checks the console's resizes.
+func TestConsoleResize(t *testing.T) {
 	h := start(t, setup{boot: true, notifyReady: true})
 	h.signal(syscall.SIGWINCH)
 	h.signal(syscall.SIGWINCH)
 	if n := h.resized.Load(); n != 2 {
 		t.Errorf("resized %d times, want 2", n)
 	}
-	if n := h.warmer.boot.Load(); n != 1 {
-		t.Errorf("warmer started %d times for the boot, want 1", n)
-	}
 	h.send(ready)
 	h.wantNotify("READY=1")
-	if n := h.warmer.endBoot.Load(); n != 1 {
-		t.Errorf("warmer's boot run ended %d times, want 1", n)
-	}
 	h.send(parse(t, "STOPPING=1"))
 	h.wantNotify("STOPPING=1")
-	if n := h.warmer.stop.Load(); n != 1 {
-		t.Errorf("warmer started %d times for the stop, want 1", n)
-	}
 	h.exit(exitedWith(0))
 }
 
 // TestRealDefaults runs the loop with only what Config requires: the real
-// clock and no warmer, console or idle watcher.
+// clock and no console or idle watcher.
 func TestRealDefaults(t *testing.T) {
 	init := &fakeInit{sigs: make(chan syscall.Signal, 4)}
 	host := &fakeHost{states: make(chan string, 4)}

@@ -41,13 +41,6 @@ type Host interface {
 	Notify(state string)
 }
 
-// Warmer is what the loop drives of payload.MigrationWarmer.
-type Warmer interface {
-	StartBoot()
-	StartStop()
-	EndBoot()
-}
-
 // IdleWatcher is what the loop drives of idlewatch.Watcher.
 type IdleWatcher interface {
 	Stop()
@@ -74,8 +67,7 @@ type Config struct {
 	// Exited delivers the init's wait status once it is gone.
 	Exited <-chan syscall.WaitStatus
 
-	Clock  Clock  // nil: RealClock
-	Warmer Warmer // nil: none
+	Clock Clock // nil: RealClock
 	// StartIdle starts the idle watcher, once the container is up;
 	// poweroff is how the watcher asks for the container's clean stop.
 	// nil, or a nil result: no watcher.
@@ -113,9 +105,6 @@ func New(c Config) *Supervisor {
 	if c.Clock == nil {
 		c.Clock = RealClock{}
 	}
-	if c.Warmer == nil {
-		c.Warmer = noWarmer{}
-	}
 	if c.Resize == nil {
 		c.Resize = func() {}
 	}
@@ -138,7 +127,6 @@ func (s *Supervisor) TakeSignal(sig syscall.Signal) {
 	// at once, and the loop must still count it as stopped.
 	s.early <- earlyStop{sig: sig, sent: a}
 	if a != activation.None {
-		s.c.Warmer.StartStop()
 		_ = s.c.Init.Signal(a.Signal())
 	}
 }
@@ -154,9 +142,3 @@ func (s *Supervisor) LateStop() bool {
 		return false
 	}
 }
-
-type noWarmer struct{}
-
-func (noWarmer) StartBoot() {}
-func (noWarmer) StartStop() {}
-func (noWarmer) EndBoot()   {}

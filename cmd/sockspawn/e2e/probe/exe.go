@@ -20,6 +20,7 @@ type exeReport struct {
 	Exe      string            `json:"exe"`       // readlink /proc/1/exe
 	SHA256   string            `json:"sha256"`    // of what /proc/1/exe opens
 	Seals    []string          `json:"seals"`     // F_GET_SEALS of it
+	FS       string            `json:"fs"`        // fstatfs of it: "overlay", "other" (with ",ro" if read-only)
 	Open     map[string]string `json:"open"`      // opening /proc/1/exe for writing, several ways
 	Truncate string            `json:"truncate"`  // truncate("/proc/1/exe", 0)
 	Write    string            `json:"write"`     // write(2) through any fd that did open
@@ -47,6 +48,18 @@ func probeExe() error {
 			r.Seals = []string{errnoName(err)}
 		} else {
 			r.Seals = sealNames(s)
+		}
+		var sfs unix.Statfs_t
+		if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil {
+			r.FS = "fstatfs: " + errnoName(err)
+		} else {
+			r.FS = "other"
+			if sfs.Type == unix.OVERLAYFS_SUPER_MAGIC {
+				r.FS = "overlay"
+			}
+			if sfs.Flags&unix.ST_RDONLY != 0 {
+				r.FS += ",ro"
+			}
 		}
 		f.Close()
 	}
