@@ -24,8 +24,17 @@ import (
 // every page of code that runs after the drop is mapped again, with the
 // kernel's fault-around 16 pages at a time, so parsing between the drops
 // kept about a dozen such windows of code that the idle loop never runs.
+//
+// The heap is given back once: when a boot outlasts the first release
+// (supervisor.ReleaseAfter), the second, at READY=1, drops the pages
+// only. Another garbage collection there cost more resident memory (its
+// metadata and workers' pages) than the little garbage of the boot it
+// would have returned.
 func releaseStartupMemory() {
-	debug.FreeOSMemory()
+	if !heapReleased {
+		heapReleased = true
+		debug.FreeOSMemory()
+	}
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return
@@ -40,6 +49,10 @@ func releaseStartupMemory() {
 		_, _, _ = unix.RawSyscall(unix.SYS_MADVISE, s.start, s.end-s.start, unix.MADV_DONTNEED)
 	}
 }
+
+// heapReleased says whether releaseStartupMemory gave back the heap.
+// Only the supervisor's loop calls it.
+var heapReleased bool
 
 // span is an address range [start, end).
 type span struct{ start, end uintptr }
