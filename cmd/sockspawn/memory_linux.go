@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"os"
-	"runtime/debug"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
 // releaseStartupMemory gives back what starting the container needed and
-// the idle supervisor does not: the heap garbage of the start (the plan,
-// the copy of the binary) and the mappings of sockspawn's own code and
+// the idle supervisor does not: the mappings of sockspawn's own code and
 // read-only data, most of which only the start ran. The few pages the
 // event loop uses are mapped again from the page cache when it next runs.
 //
@@ -25,16 +23,11 @@ import (
 // kernel's fault-around 16 pages at a time, so parsing between the drops
 // kept about a dozen such windows of code that the idle loop never runs.
 //
-// The heap is given back once: when a boot outlasts the first release
-// (supervisor.ReleaseAfter), the second, at READY=1, drops the pages
-// only. Another garbage collection there cost more resident memory (its
-// metadata and workers' pages) than the little garbage of the boot it
-// would have returned.
+// The heap is left to the runtime and its background scavenger: a forced
+// collection here (debug.FreeOSMemory) left more resident memory behind
+// (its metadata, its workers' pages, the code and tables it ran) than it
+// returned, on a single idle supervisor and in the density bench alike.
 func releaseStartupMemory() {
-	if !heapReleased {
-		heapReleased = true
-		debug.FreeOSMemory()
-	}
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return
@@ -49,10 +42,6 @@ func releaseStartupMemory() {
 		_, _, _ = unix.RawSyscall(unix.SYS_MADVISE, s.start, s.end-s.start, unix.MADV_DONTNEED)
 	}
 }
-
-// heapReleased says whether releaseStartupMemory gave back the heap.
-// Only the supervisor's loop calls it.
-var heapReleased bool
 
 // span is an address range [start, end).
 type span struct{ start, end uintptr }
