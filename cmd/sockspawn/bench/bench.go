@@ -38,6 +38,9 @@ type options struct {
 	// when not asked for (see density.go).
 	density        int
 	densityTimeout time.Duration
+	// densityLimit, when set, is fs.inotify.max_user_instances for the
+	// density runs on the sysctls as they are (restored after).
+	densityLimit int
 }
 
 func parseOptions(args []string) (options, error) {
@@ -48,6 +51,7 @@ func parseOptions(args []string) (options, error) {
 	measure := fs.String("measure", "trivial,boot,activated,idle", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6), idle (7)-(9), density (N machines at once; not by default)")
 	density := fs.Int("density", 50, "machines started at once for -measure density")
 	fs.DurationVar(&o.densityTimeout, "density-timeout", 3*time.Minute, "limit for each machine's READY=1 in -measure density")
+	fs.IntVar(&o.densityLimit, "density-inotify-limit", 0, "fs.inotify.max_user_instances for -measure density's runs on the sysctls as they are (sockspawn's, nspawn's first), such as 128, Debian's default; set for each run, restored after (0: as it is)")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
 	fs.StringVar(&o.sockspawnB, "sockspawn-b", "", "a second sockspawn binary, measured as sockspawn-b in the same rounds (A/B; add sockspawn-b to -tools)")
 	envB := fs.String("env-b", "", "comma-separated NAME=VALUE set for sockspawn-b only (A/B of an environment switch)")
@@ -124,6 +128,9 @@ func parseOptions(args []string) (options, error) {
 		}
 	}
 	o.kinds = slices.DeleteFunc(o.kinds, func(k kind) bool { return !want[k] })
+	if o.densityLimit < 0 {
+		return o, fmt.Errorf("-density-inotify-limit %d: must be at least 1 (0: as it is)", o.densityLimit)
+	}
 	if len(o.kinds) == 0 && o.density == 0 {
 		return o, fmt.Errorf("-measure: none given")
 	}

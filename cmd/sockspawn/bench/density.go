@@ -23,6 +23,9 @@ import (
 // systemd-nspawn@.service would without -U (-U on -D / would chown the
 // host), once on the sysctls as they are and once with
 // fs.inotify.max_user_instances raised, for the timing comparison.
+// -density-inotify-limit sets the limit for the runs on the sysctls as
+// they are (to measure on a distribution's default on a host where it
+// was raised), restored after each run.
 
 // inotifyLimitPath is the sysctl every root-owned container shares.
 const inotifyLimitPath = "/proc/sys/fs/inotify/max_user_instances"
@@ -98,17 +101,31 @@ func writeLimit(n int) error {
 
 // density runs the measurement for every tool, nspawn both ways.
 func (b *bench) density() {
+	first := " (sysctls as they are)"
+	if b.o.densityLimit > 0 {
+		first = " (limit set)"
+	}
 	for _, t := range b.tools {
-		b.dense = append(b.dense, b.densityRun(t, t.name+" (sysctls as they are)", 0))
+		b.dense = append(b.dense, b.densityRun(t, t.name+first, b.o.densityLimit, false))
 		if t.name != "sockspawn" {
-			b.dense = append(b.dense, b.densityRun(t, t.name+" (limit raised)", densityRaised))
+			b.dense = append(b.dense, b.densityRun(t, t.name+" (limit raised)", densityRaised, true))
 		}
 	}
 }
 
-// densityRun starts b.o.density machines with t at once; with raise, the
-// inotify limit is set to at least raise for the run, and restored.
-func (b *bench) densityRun(t tool, label string, raise int) (res densityResult) {
+// limitFor is the inotify limit to set for a run, 0 for none: set, when
+// asked for (-density-inotify-limit); with raise, only to go up.
+func limitFor(current, want int, raise bool) int {
+	if want <= 0 || want == current || (raise && want < current) {
+		return 0
+	}
+	return want
+}
+
+// densityRun starts b.o.density machines with t at once; with want, the
+// inotify limit is set to want for the run (with raise, only if that is
+// higher), and restored.
+func (b *bench) densityRun(t tool, label string, want int, raise bool) (res densityResult) {
 	res = densityResult{label: label, n: b.o.density, statuses: map[int]int{}}
 	limit, err := readLimit()
 	if err != nil {
@@ -129,12 +146,13 @@ func (b *bench) densityRun(t tool, label string, raise int) (res densityResult) 
 			restore[i]()
 		}
 	})
-	if raise > limit {
-		if err := writeLimit(raise); err != nil {
-			res.err = fmt.Errorf("raise %s to %d: %w", inotifyLimitPath, raise, err)
+	if set := limitFor(limit, want, raise); set > 0 {
+		if err := writeLimit(set); err != nil {
+			res.err = fmt.Errorf("set %s to %d: %w", inotifyLimitPath, set, err)
 			return res
 		}
-		res.limit = raise
+		progress("density %s: %s set to %d for the run (was %d)", label, inotifyLimitPath, set, limit)
+		res.limit = set
 		restore = append(restore, func() {
 			if err := writeLimit(limit); err != nil {
 				progress("bench: restore %s to %d: %v", inotifyLimitPath, limit, err)

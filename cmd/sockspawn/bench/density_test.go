@@ -19,6 +19,8 @@ func TestDensityOptions(t *testing.T) {
 		{args: []string{"-measure", "boot,density", "-density", "3"}, density: 3, kinds: 1},
 		{args: []string{"-measure", "density", "-density", "0"}, err: "-density 0"},
 		{args: []string{"-density", "10"}, density: 0, kinds: 4}, // not asked for
+		{args: []string{"-measure", "density", "-density-inotify-limit", "128"}, density: 50, kinds: 0},
+		{args: []string{"-measure", "density", "-density-inotify-limit", "-1"}, err: "-density-inotify-limit -1"},
 	}
 	for _, c := range cases {
 		o, err := parseOptions(c.args)
@@ -49,5 +51,24 @@ func TestDensityArgs(t *testing.T) {
 	w := inCgroups([]string{"/sys/fs/cgroup/unified/x", "/sys/fs/cgroup/systemd/x"}, n)
 	if w[0] != "/bin/sh" || !slices.Equal(w[4:], n) || !strings.Contains(w[2], "/sys/fs/cgroup/systemd/x") {
 		t.Errorf("inCgroups = %q", w)
+	}
+}
+
+func TestLimitFor(t *testing.T) {
+	cases := []struct {
+		current, want int
+		raise         bool
+		set           int
+	}{
+		{current: 1024, want: 0, set: 0},                   // as it is
+		{current: 1024, want: 128, set: 128},               // -density-inotify-limit 128 lowers it
+		{current: 128, want: 128, set: 0},                  // already so
+		{current: 128, want: 8192, raise: true, set: 8192}, // nspawn's raised run
+		{current: 16384, want: 8192, raise: true, set: 0},  // never lowered to "raise" it
+	}
+	for _, c := range cases {
+		if got := limitFor(c.current, c.want, c.raise); got != c.set {
+			t.Errorf("limitFor(%d, %d, %v) = %d, want %d", c.current, c.want, c.raise, got, c.set)
+		}
 	}
 }

@@ -79,6 +79,11 @@ func (d *passiveDrain) run() {
 	}
 	buf := make([]byte, 4096)
 	events := make([]unix.EpollEvent, 1)
+	// One timer for every wait: a new one each time allocated, and ran
+	// code that an idle supervisor otherwise never maps again.
+	pause := time.NewTimer(passiveInterval)
+	pause.Stop()
+	defer pause.Stop()
 	for {
 		// Parked in Go's poller until the set is readable: the pty had
 		// output since it was armed.
@@ -105,12 +110,11 @@ func (d *passiveDrain) run() {
 			break
 		}
 		if read < passiveBacklog {
-			t := time.NewTimer(passiveInterval)
+			pause.Reset(passiveInterval)
 			select {
 			case <-d.done:
-				t.Stop()
 				return
-			case <-t.C:
+			case <-pause.C:
 			}
 		}
 		if err := armOnce(d.ep, unix.EPOLL_CTL_MOD, d.fd); err != nil {

@@ -94,21 +94,18 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 		c.Host.Notify("STOPPING=1")
 	}
 	// What starting and booting the container needed is given back once
-	// the container is up: after the READY=1 the host is told of, so that
-	// what the boot touched is dropped too, or after a while if that
-	// never comes.
-	released := false
+	// the container is up: after its READY=1 (and after the READY=1 the
+	// host is told of, so that what forwarding it touched is dropped
+	// too). Before that: at the start when the host was told READY=1
+	// then, or after ReleaseAfter if the container has not sent READY=1
+	// by then, and once more at its READY=1, since on a crowded host a
+	// boot outlasts ReleaseAfter and touches pages and heap again.
+	upSeen, releasedUp := false, false
 	releaseLater := c.Clock.NewTimer(ReleaseAfter)
 	defer releaseLater.Stop()
-	release := func() {
-		if !released {
-			released = true
-			releaseLater.Stop() // no wake-up for it later
-			c.Release()
-		}
-	}
 	if !c.NotifyReady {
-		release() // the host was told READY=1 at the start
+		releaseLater.Stop() // the host was told READY=1 at the start
+		c.Release()
 	}
 	readySeen := false
 	msgs := c.Messages
@@ -120,12 +117,14 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			act(sd.Level2(c.Clock.Now()))
 		}
 		rearm()
-		if readySeen {
-			release()
+		if upSeen && !releasedUp {
+			releasedUp = true
+			releaseLater.Stop() // no wake-up for it later
+			c.Release()
 		}
 		select {
 		case <-releaseLater.C():
-			release()
+			c.Release()
 		case m, ok := <-msgs:
 			if !ok {
 				msgs = nil
@@ -138,6 +137,7 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 				act(sd.Level2(c.Clock.Now()))
 			}
 			if m.Ready {
+				upSeen = true
 				c.Trace("READY=1 from the container")
 				startIdle()
 			}

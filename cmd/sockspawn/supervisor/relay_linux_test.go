@@ -108,10 +108,32 @@ func TestRelease(t *testing.T) {
 		}
 		h.clock.advance(ReleaseAfter)
 		h.waitFor("the release", func() bool { return h.release.Load() == 1 })
+		// A boot that outlasts ReleaseAfter touched pages again: they go
+		// at its READY=1, once.
 		h.send(ready)
 		h.wantNotify("READY=1")
+		h.signal(syscall.SIGWINCH)
+		if n := h.release.Load(); n != 2 {
+			t.Errorf("released %d times after a late READY=1, want 2", n)
+		}
+		h.send(ready)
+		h.wantNotify("READY=1")
+		h.signal(syscall.SIGWINCH)
+		if n := h.release.Load(); n != 2 {
+			t.Errorf("released %d times after a second READY=1, want 2", n)
+		}
+		h.exit(exitedWith(0))
+	})
+	t.Run("at the start and at the READY=1 of a boot the host was told of at the start", func(t *testing.T) {
+		h := start(t, setup{boot: true})
+		h.signal(syscall.SIGWINCH)
 		if n := h.release.Load(); n != 1 {
-			t.Errorf("released %d times after READY=1 too, want 1", n)
+			t.Errorf("released %d times at the start, want 1", n)
+		}
+		h.send(ready)
+		h.signal(syscall.SIGWINCH)
+		if n := h.release.Load(); n != 2 {
+			t.Errorf("released %d times after the container's READY=1, want 2", n)
 		}
 		h.exit(exitedWith(0))
 	})
