@@ -123,12 +123,15 @@ func New(c Config) *Supervisor {
 // the loop hears of the request. Call it once at most, from any goroutine.
 func (s *Supervisor) TakeSignal(sig syscall.Signal) {
 	a := activation.Action(s.armed.Swap(int32(activation.None)))
-	// The request is queued before the signal goes out: the init may exit
-	// at once, and the loop must still count it as stopped.
-	s.early <- earlyStop{sig: sig, sent: a}
+	// The signal goes out before the loop hears of the request, so that
+	// nothing the loop sends on a second request (SIGKILL) can overtake
+	// it. An init that exits at once still counts as stopped: the loop
+	// looks for the request when the init exits, and the waiter's caller
+	// asks LateStop after the loop.
 	if a != activation.None {
 		_ = s.c.Init.Signal(a.Signal())
 	}
+	s.early <- earlyStop{sig: sig, sent: a}
 }
 
 // LateStop reports whether the waiter took a stop request the loop did
