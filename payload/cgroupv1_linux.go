@@ -206,19 +206,3 @@ func HostHasWritableV1() bool {
 	}
 	return false
 }
-
-// WarmMigration, on a host with cgroup v1 hierarchies, starts in the
-// background a move of the calling process into the cgroup it is already
-// in, so that the supervisor's own moves of the stage into the container's
-// v1 cgroups (see Cgroup.Move) find the fast path open: started at once
-// when sockspawn starts, the grace period runs alongside its start-up
-// instead of in front of the container's. It changes nothing and does
-// nothing without v1 hierarchies.
-func WarmMigration() {
-	hs, err := hostV1Hierarchies()
-	if err != nil || len(hs) == 0 {
-		return
-	}
-	procs := path.Join(hs[0].Mount, hs[0].Own, "cgroup.procs")
-	go func() { _ = os.WriteFile(procs, []byte("0"), 0) }()
-}

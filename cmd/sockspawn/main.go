@@ -50,10 +50,8 @@ func dispatch(args []string) int {
 	case payload.StubCommand:
 		return payload.StubMain(args[1:])
 	case "run":
-		payload.WarmMigration()
 		return cmdRun(args[1:])
 	case "boot":
-		payload.WarmMigration()
 		return cmdBoot(args[1:])
 	case "new":
 		return cmdNew(args[1:])
