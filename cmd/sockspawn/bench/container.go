@@ -42,6 +42,10 @@ type tool struct {
 	env  []string // added to its environment
 }
 
+// isSockspawn: t is a build of sockspawn (sockspawn, or sockspawn-b of
+// an A/B run), which takes sockspawn's command line.
+func (t tool) isSockspawn() bool { return strings.HasPrefix(t.name, "sockspawn") }
+
 // sockspawnTool runs `sockspawn run`.
 func sockspawnTool(path string) tool {
 	return tool{name: "sockspawn", path: path, args: func(k kind, dir string) []string {

@@ -72,7 +72,7 @@ func runDensityCleanup() {
 
 // densityArgs is the command line of machine name under t.
 func densityArgs(t tool, name string) []string {
-	if t.name == "sockspawn" {
+	if t.isSockspawn() {
 		return []string{t.path, "run", "-q", "-D", "/", "--volatile=yes", "-M", name, "--notify-ready=yes", "-U",
 			"-b", "--console=passive", "--", "systemd.firstboot=off"}
 	}
@@ -107,7 +107,7 @@ func (b *bench) density() {
 	}
 	for _, t := range b.tools {
 		b.dense = append(b.dense, b.densityRun(t, t.name+first, b.o.densityLimit, false))
-		if t.name != "sockspawn" {
+		if !t.isSockspawn() {
 			b.dense = append(b.dense, b.densityRun(t, t.name+" (limit raised)", densityRaised, true))
 		}
 	}

@@ -44,6 +44,11 @@ func TestDensityArgs(t *testing.T) {
 			t.Errorf("sockspawn's density command %q lacks %s", s, want)
 		}
 	}
+	b := sockspawnTool("/tmp/other/sockspawn")
+	b.name = "sockspawn-b" // an A/B run's second build
+	if sb := densityArgs(b, "bench-d7"); !slices.Equal(sb[1:], s[1:]) || sb[0] != "/tmp/other/sockspawn" {
+		t.Errorf("sockspawn-b's density command %q, want sockspawn's %q with its own binary", sb, s)
+	}
 	n := densityArgs(nspawnTool("/usr/bin/systemd-nspawn"), "bench-d7")
 	if slices.Contains(n, "-U") || !slices.Contains(n, "bench-d7") || n[0] != "/usr/bin/systemd-nspawn" {
 		t.Errorf("nspawn's density command %q: want bench-d7, no -U (it would chown the host's root)", n)
