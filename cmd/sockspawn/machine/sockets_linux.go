@@ -81,7 +81,7 @@ func waitFirstConnection(s *listenSockets, sigs <-chan os.Signal, quiet bool) (s
 		for {
 			select {
 			case sig := <-sigs:
-				if sigWinch(sig) || operatorSignal(sig) {
+				if !isStopRequest(sig) {
 					continue
 				}
 				close(stop)
@@ -97,6 +97,11 @@ func waitFirstConnection(s *listenSockets, sigs <-chan os.Signal, quiet bool) (s
 	}
 	return false, err
 }
+
+// isStopRequest says whether sig, one of those a run listens for, asks
+// for the machine to stop: any but a console resize or an operator's
+// freeze or thaw.
+func isStopRequest(sig os.Signal) bool { return !sigWinch(sig) && !operatorSignal(sig) }
 
 // sigWinch is true for the signal that only resizes the console.
 func sigWinch(s os.Signal) bool { return s == syscall.SIGWINCH }

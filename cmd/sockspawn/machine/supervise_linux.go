@@ -123,11 +123,6 @@ func (r *run) waitExec(st *payload.Stage) (aborted bool, err error) {
 	}
 }
 
-// isStopRequest: the signals that ask sockspawn to stop the machine.
-func isStopRequest(s os.Signal) bool {
-	return s == syscall.SIGTERM || s == syscall.SIGINT || s == syscall.SIGHUP
-}
-
 // runWithWaiter runs the supervisor's loop, with the first stop request
 // taken on the main thread as it comes, where the signal the init gets
 // at once is sent before the loop hears of it (Supervisor.TakeSignal).

@@ -164,6 +164,17 @@ func TestSignals(t *testing.T) {
 	if !sigWinch(syscall.SIGWINCH) || sigWinch(syscall.SIGTERM) {
 		t.Error("sigWinch")
 	}
+	for _, tc := range []struct {
+		sig  os.Signal
+		stop bool
+	}{
+		{syscall.SIGTERM, true}, {syscall.SIGINT, true}, {syscall.SIGHUP, true},
+		{syscall.SIGWINCH, false}, {freezeSignal, false}, {thawSignal, false},
+	} {
+		if got := isStopRequest(tc.sig); got != tc.stop {
+			t.Errorf("isStopRequest(%v) = %v, want %v", tc.sig, got, tc.stop)
+		}
+	}
 }
 
 // Giving back the start's memory drops the pages of sockspawn's own code
