@@ -159,8 +159,8 @@ func (s *Stage) Execed() bool { return s.execed }
 // runs on another goroutine.
 func (s *Stage) Executing() bool { return s.announced.Load() }
 
-// Start seals sockspawn (SealedSelf) if spec.Copy is nil, starts the init stage from it
-// in new namespaces and hands it the plan. It returns once the stage has
+// Start seals sockspawn (SealedSelf) if spec.Copy is nil, starts the init
+// stage from it in new namespaces and hands it the plan. It returns once the stage has
 // built the container and handed back its notify socket and console; the
 // payload is not executed yet: call WaitExec.
 func Start(p Plan, spec StageSpec) (*Stage, error) {
@@ -302,7 +302,6 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 // why it could not.
 func (s *Stage) WaitExec() error {
 	defer s.sync.Close()
-	announced := false
 	for {
 		m, files, err := recvMsg(s.sync)
 		for _, f := range files {
@@ -313,12 +312,11 @@ func (s *Stage) WaitExec() error {
 		}
 		switch m.Type {
 		case "exec":
-			announced = true
 			s.announced.Store(true)
 		case "":
 			// End of file: the sync socket was closed on execve, or the
 			// stage died.
-			if !announced {
+			if !s.Executing() {
 				return fmt.Errorf("init stage died before executing the payload")
 			}
 			s.execed = true
