@@ -144,11 +144,13 @@ func TestConsoleResize(t *testing.T) {
 	h := start(t, setup{boot: true, notifyReady: true})
 	h.signal(syscall.SIGWINCH)
 	h.signal(syscall.SIGWINCH)
+	// The loop takes the next message only once it has handled the
+	// second SIGWINCH: a sync point for the count.
+	h.send(ready)
+	h.wantNotify("READY=1")
 	if n := h.resized.Load(); n != 2 {
 		t.Errorf("resized %d times, want 2", n)
 	}
-	h.send(ready)
-	h.wantNotify("READY=1")
 	h.send(parse(t, "STOPPING=1"))
 	h.wantNotify("STOPPING=1")
 	h.exit(exitedWith(0))
