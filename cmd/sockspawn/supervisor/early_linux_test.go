@@ -124,6 +124,34 @@ func TestEarlySignalBeforeExit(t *testing.T) {
 	}
 }
 
+// TestEarlySignalExitFirst: the init obeys the waiter's signal and the
+// loop sees it exit before the waiter has queued the request. It is still
+// a stop, and the host hears STOPPING=1 (CI once saw it lost).
+func TestEarlySignalExitFirst(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		h := start(t, setup{})
+		h.waitArmed(activation.SendTerm)
+		h.init.onSignal = func(syscall.Signal) {
+			h.exited <- exitedWith(0) // the loop has taken the exit
+			time.Sleep(time.Millisecond)
+		}
+		h.sv.TakeSignal(syscall.SIGTERM)
+		h.wantSignal(syscall.SIGTERM)
+		select {
+		case got := <-h.done:
+			if got != (result{0, true}) {
+				t.Fatalf("Run() = %+v, want 0, stopped", got)
+			}
+		case <-time.After(hang):
+			t.Fatal("the loop did not return after the init's end")
+		}
+		h.wantNotify("STOPPING=1")
+		if h.sv.LateStop() {
+			t.Error("LateStop after a stop the loop saw")
+		}
+	}
+}
+
 // TestLateStop: a request the waiter takes after the loop returned is
 // still one (with --listen, no boot follows).
 func TestLateStop(t *testing.T) {

@@ -95,9 +95,18 @@ type fakeInit struct {
 	sigs    chan syscall.Signal
 	halt    atomic.Bool // takes SIGRTMIN+3
 	systemd bool
+	// onSignal, if set, runs inside Signal before the signal is recorded:
+	// what the init does the moment it gets it.
+	onSignal func(sig syscall.Signal)
 }
 
-func (i *fakeInit) Signal(sig syscall.Signal) error { i.sigs <- sig; return nil }
+func (i *fakeInit) Signal(sig syscall.Signal) error {
+	if i.onSignal != nil {
+		i.onSignal(sig)
+	}
+	i.sigs <- sig
+	return nil
+}
 func (i *fakeInit) HaltHandled() bool               { return i.halt.Load() }
 func (i *fakeInit) IsSystemd() bool                 { return i.systemd }
 

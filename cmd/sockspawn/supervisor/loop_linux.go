@@ -107,7 +107,7 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 		releaseLater.Stop() // the host was told READY=1 at the start
 		c.Release()
 	}
-	readySeen := false
+	readySeen, earlySeen := false, false
 	msgs := c.Messages
 	watch := haltWatch{init: c.Init, clock: c.Clock}
 	defer watch.stop()
@@ -149,6 +149,7 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			}
 			readySeen = readySeen || m.Ready
 		case e := <-s.early:
+			earlySeen = true
 			c.Trace(unix.SignalName(e.sig) + " taken on the main thread")
 			stop(e.sent)
 		case sig := <-c.Signals:
@@ -183,10 +184,12 @@ func (s *Supervisor) Run() (status int, stopped bool) {
 			close(req)
 			c.Host.Notify("STOPPING=1")
 		case ws := <-c.Exited:
-			select {
-			case e := <-s.early: // a stop the init obeyed before the loop saw it
+			if !earlySeen && s.taken.Load() {
+				// A stop the init obeyed before the loop saw it; the
+				// waiter is queueing it.
+				e := <-s.early
+				earlySeen = true
 				stop(e.sent)
-			default:
 			}
 			c.Trace("the container's init exited")
 			if timer != nil {

@@ -90,6 +90,9 @@ type Supervisor struct {
 	// to date, and only the waiter takes it away.
 	armed atomic.Int32
 	early chan earlyStop // the waiter takes one signal at most
+	// taken is set by the waiter before it signals the init: an init
+	// that exits at once may be seen gone before early is queued.
+	taken atomic.Bool
 }
 
 // earlyStop is a stop request the signal waiter took, with what it sent
@@ -122,12 +125,13 @@ func New(c Config) *Supervisor {
 // it sends the init the signal Shutdown.Immediate says, if any, before
 // the loop hears of the request. Call it once at most, from any goroutine.
 func (s *Supervisor) TakeSignal(sig syscall.Signal) {
+	s.taken.Store(true)
 	a := activation.Action(s.armed.Swap(int32(activation.None)))
 	// The signal goes out before the loop hears of the request, so that
 	// nothing the loop sends on a second request (SIGKILL) can overtake
 	// it. An init that exits at once still counts as stopped: the loop
-	// looks for the request when the init exits, and the waiter's caller
-	// asks LateStop after the loop.
+	// waits for the request when the init exits after taken was set, and
+	// the waiter's caller asks LateStop after the loop.
 	if a != activation.None {
 		_ = s.c.Init.Signal(a.Signal())
 	}
