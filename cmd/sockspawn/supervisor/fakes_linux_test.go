@@ -107,8 +107,8 @@ func (i *fakeInit) Signal(sig syscall.Signal) error {
 	i.sigs <- sig
 	return nil
 }
-func (i *fakeInit) HaltHandled() bool               { return i.halt.Load() }
-func (i *fakeInit) IsSystemd() bool                 { return i.systemd }
+func (i *fakeInit) HaltHandled() bool { return i.halt.Load() }
+func (i *fakeInit) IsSystemd() bool   { return i.systemd }
 
 // fakeHost records what the host's manager is told.
 type fakeHost struct{ states chan string }
