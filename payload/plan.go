@@ -91,6 +91,9 @@ type Plan struct {
 	LateCgroupNS bool     `json:"late_cgroupns,omitempty"`
 	UserNS       bool     `json:"userns,omitempty"` // the stage runs in a user namespace: no mknod, no sysfs
 	TTYs         []string `json:"ttys,omitempty"`   // extra ttys to allocate, as TTYNames names them
+	// Hold: the stage builds the container, then waits, ready to execute
+	// the payload, for the supervisor's go-ahead (Stage.Release).
+	Hold bool `json:"hold,omitempty"`
 
 	trees []*os.File // idmapped trees from the supervisor, one per SourceIDMap mount, in order
 }

@@ -329,6 +329,18 @@ func (s *Stage) WaitExec() error {
 	}
 }
 
+// Release tells a stage started with Plan.Hold to execute the payload.
+func (s *Stage) Release() error {
+	if err := sendMsg(s.sync, syncMsg{Type: "go"}); err != nil {
+		return fmt.Errorf("init stage: %w", err)
+	}
+	return nil
+}
+
+// Abort kills a stage that has not executed the payload (one held for
+// its go-ahead) and reaps it.
+func (s *Stage) Abort() { s.abort() }
+
 // Signal sends sig to the stage (the container's init) through its pidfd.
 func (s *Stage) Signal(sig syscall.Signal) error {
 	if s.PidFD >= 0 {

@@ -201,6 +201,16 @@ func runStage(sync *os.File) error {
 			return fail("pass ns_last_pid", os.NewSyscallError("fcntl(F_SETFD)", err))
 		}
 	}
+	if p.Hold {
+		m, files, err := recvMsg(sync)
+		closeAll(files)
+		if err == nil && m.Type != "go" {
+			err = fmt.Errorf("unexpected message %q", m.Type)
+		}
+		if err != nil {
+			return fail("wait for the go-ahead", err)
+		}
+	}
 	if err := sendMsg(sync, syncMsg{Type: "exec"}); err != nil {
 		return fail("report exec", err)
 	}

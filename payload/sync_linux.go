@@ -16,6 +16,7 @@ import (
 //	supervisor -> stage   {"type":"plan","plan":...}
 //	supervisor -> stage   {"type":"cgroups"}        with LateCgroupNS, once the stage is in its v1 cgroups
 //	stage -> supervisor   {"type":"fds"}            + [notify socket, console master, console peer]
+//	supervisor -> stage   {"type":"go"}             with Hold, when the payload may start
 //	stage -> supervisor   {"type":"exec"}           just before execve
 //	stage -> supervisor   {"type":"error","step":"...","error":"..."}
 //

@@ -4,6 +4,9 @@ package e2e
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,12 +31,23 @@ func TestSocketFirstConnection(t *testing.T) {
 				t.Fatalf("nothing listens on %s after %s said it does", loopback(port), how)
 			}
 
-			// Boot on demand: no container before the first connection.
+			// Boot on demand: no init before the first connection. With
+			// --listen the container is built ahead, and its cgroup holds
+			// the stage alone, waiting to execute the init.
 			time.Sleep(300 * time.Millisecond)
 			if ls := m.sockNotifyLines("X_SOCKSPAWN_LEADER_PID="); len(ls) > 0 {
 				t.Errorf("the container started before any connection: %v", ls)
 			}
-			if cgs := findCgroups(m.Name); len(cgs) > 0 {
+			cgs := findCgroups(m.Name)
+			switch {
+			case how == viaListen:
+				if len(cgs) != 1 {
+					t.Fatalf("the machine's cgroups before any connection: %v, want the held stage's", cgs)
+				}
+				if cmds := cgroupCommands(t, cgs[0]); len(cmds) != 1 || cmds[0] != "sockspawn-stage" {
+					t.Errorf("in the machine's cgroup before any connection: %q, want the stage alone", cmds)
+				}
+			case len(cgs) > 0:
 				t.Errorf("the machine's cgroup exists before any connection: %v", cgs)
 			}
 
@@ -120,5 +134,53 @@ func TestSocketNamed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// cgroupCommands is argv[0] of every process in cgroup dir and below.
+func cgroupCommands(t *testing.T, dir string) []string {
+	t.Helper()
+	var cmds []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		for _, pid := range strings.Fields(string(b)) {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+			cmds = append(cmds, argv0)
+		}
+		return nil
+	})
+	return cmds
+}
+
+// TestListenStopUnused: a --listen machine stopped before any connection
+// (its stage built the container and waits) ends at once with status 0,
+// its init never run, and nothing left behind.
+func TestListenStopUnused(t *testing.T) {
+	needSystemd(t)
+	t.Parallel()
+	port := sockPort(t)
+	units := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
+	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}}, sockBootArgs(units))
+	if cgs := findCgroups(m.Name); len(cgs) != 1 || len(cgroupCommands(t, cgs[0])) != 1 {
+		t.Fatalf("no held stage in the machine's cgroups %v", cgs)
+	}
+	start := time.Now()
+	m.Signal(syscall.SIGTERM)
+	if status := m.Wait(10 * time.Second); status != 0 {
+		t.Errorf("sockspawn exited with %d, want 0; stderr:\n%s", status, tail(m.Stderr.String(), 20))
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the stop took %v, want well under a second (nothing booted)", took.Round(time.Millisecond))
+	}
+	if ls := m.sockNotifyLines("X_SOCKSPAWN_LEADER_PID="); len(ls) > 0 {
+		t.Errorf("the container's init ran: %v", ls)
+	}
+	checkLeftovers(t, m.Name, 0, "")
+	if got, err := sockAsk(loopback(port), time.Second); err == nil {
+		t.Errorf("%s still answers after the stop: %q", loopback(port), got)
 	}
 }

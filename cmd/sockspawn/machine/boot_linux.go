@@ -21,6 +21,9 @@ type boot struct {
 	// atExit is started once the container's init is gone, beside the
 	// removal of the container's cgroups.
 	atExit func()
+	// hold, if set, is waited for once the stage has built the container
+	// and before it executes the payload; stopped: it never will.
+	hold func() (stopped bool, err error)
 }
 
 // closeExe closes the sealed copy, once.
@@ -88,7 +91,9 @@ func (r *run) bootOnce(b boot) (bootResult, error) {
 		}
 		spec.CgroupFD, spec.LateCgroupNS = prep.cg.FD(), prep.cg.HasV1()
 	}
-	st, err := payload.Start(r.plan, spec)
+	plan := r.plan
+	plan.Hold = b.hold != nil
+	st, err := payload.Start(plan, spec)
 	b.closeExe() // the stage's own mapping keeps it until the payload runs
 	trace("stage started, plan handed over")
 	if err != nil {
@@ -98,6 +103,23 @@ func (r *run) bootOnce(b boot) (bootResult, error) {
 			_ = payload.RemoveVeth(r.d.Machine, r.c.VethBridge())
 		}
 		return failed, fmt.Errorf("%s: %w", r.d.Machine, err)
+	}
+	if b.hold != nil {
+		trace("container built; its init waits")
+		stopped, err := b.hold()
+		if err == nil && !stopped {
+			err = st.Release()
+		}
+		if err != nil || stopped {
+			st.Abort()
+			if r.c.HasVeth() {
+				_ = payload.RemoveVeth(r.d.Machine, r.c.VethBridge())
+			}
+			if err != nil {
+				return failed, fmt.Errorf("%s: %w", r.d.Machine, err)
+			}
+			return bootResult{}, nil
+		}
 	}
 	status, stopped, err := r.supervise(st, func() {
 		removeExport() // before the lock goes with atExit: a next start makes its own

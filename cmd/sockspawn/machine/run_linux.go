@@ -267,16 +267,6 @@ func (r *run) boots() (int, error) {
 	r.atEnd(func() { signal.Stop(stop) })
 	r.stop = stop
 	for {
-		if r.sockets.own {
-			stopped, err := waitFirstConnection(r.sockets, stop, r.c.Quiet)
-			if err != nil {
-				return 1, err
-			}
-			if stopped {
-				return 0, nil
-			}
-			trace("a connection is pending")
-		}
 		first := <-r.copied
 		r.copied <- sealedCopy{} // later boots make their own
 		if first.err != nil {
@@ -288,6 +278,15 @@ func (r *run) boots() (int, error) {
 		b := boot{exe: first.file, atExit: r.releaseRuntime}
 		if r.sockets.own {
 			b.atExit = func() {}
+			// The container is built before the connection comes, and
+			// the connection only starts its init.
+			b.hold = func() (bool, error) {
+				stopped, err := waitFirstConnection(r.sockets, stop, r.c.Quiet)
+				if err == nil && !stopped {
+					trace("a connection is pending")
+				}
+				return stopped, err
+			}
 		}
 		res, err := r.bootOnce(b)
 		r.ran = r.ran || res.execed
