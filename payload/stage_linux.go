@@ -204,7 +204,10 @@ func runStage(sync *os.File) error {
 	if p.Hold {
 		m, files, err := recvMsg(sync)
 		closeAll(files)
-		if err == nil && m.Type != "go" {
+		switch {
+		case err == nil && m.Type == "":
+			err = errors.New("the supervisor is gone")
+		case err == nil && m.Type != "go":
 			err = fmt.Errorf("unexpected message %q", m.Type)
 		}
 		if err != nil {

@@ -145,7 +145,7 @@ var options = []Option{
 	{Key: "Console", Flag: "pipe", Short: 'P', Implied: string(ConsolePipe), Section: "Console",
 		Help: "Same as --console=pipe."},
 	{Key: "Listen", Field: "Listen", Flag: "listen", Arg: RequiredArg, Meta: "ADDRESS", Section: "Sockets",
-		Help: "Bind a listening socket on the host and boot the container only when the first connection arrives, then pass the socket to its init exactly as systemd would (LISTEN_FDS, LISTEN_FDNAMES). ADDRESS takes systemd's ListenStream= syntax (a port, HOST:PORT, [IPv6]:PORT, /path or @abstract), optionally prefixed with NAME= and with datagram: or seqpacket:. For hosts without systemd as PID 1; under systemd, use a socket unit. May be given more than once.",
+		Help: "Bind a listening socket on the host and boot the container only when the first connection arrives, then pass the socket to its init exactly as systemd would (LISTEN_FDS, LISTEN_FDNAMES). The container is built (namespaces, mounts, cgroups) ahead, so a bad image or setting fails at the start, and the connection only starts the init; so again after the container ends. ADDRESS takes systemd's ListenStream= syntax (a port, HOST:PORT, [IPv6]:PORT, /path or @abstract), optionally prefixed with NAME= and with datagram: or seqpacket:. For hosts without systemd as PID 1; under systemd, use a socket unit. May be given more than once.",
 		Parse: func(c *Config, v string) error {
 			l, err := ParseListen(v)
 			c.Listen = append(c.Listen, l)

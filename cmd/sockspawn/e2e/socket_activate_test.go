@@ -173,8 +173,12 @@ func TestListenStopUnused(t *testing.T) {
 	if status := m.Wait(10 * time.Second); status != 0 {
 		t.Errorf("sockspawn exited with %d, want 0; stderr:\n%s", status, tail(m.Stderr.String(), 20))
 	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("the stop took %v, want well under a second (nothing booted)", took.Round(time.Millisecond))
+	// Nothing booted, so nothing shuts down: under the suite's load the
+	// cleanup alone may take a while, a boot and shutdown far longer.
+	took := time.Since(start)
+	t.Logf("stopped in %v", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Errorf("the stop took %v, want a few seconds at most (nothing booted)", took.Round(time.Millisecond))
 	}
 	if ls := m.sockNotifyLines("X_SOCKSPAWN_LEADER_PID="); len(ls) > 0 {
 		t.Errorf("the container's init ran: %v", ls)
