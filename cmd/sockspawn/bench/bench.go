@@ -41,6 +41,8 @@ type options struct {
 	// densityLimit, when set, is fs.inotify.max_user_instances for the
 	// density runs on the sysctls as they are (restored after).
 	densityLimit int
+	// densityRounds: runs of each tool, alternating, medians reported.
+	densityRounds int
 }
 
 func parseOptions(args []string) (options, error) {
@@ -50,6 +52,7 @@ func parseOptions(args []string) (options, error) {
 	tools := fs.String("tools", "sockspawn,nspawn", "comma-separated tools to run: sockspawn, nspawn")
 	measure := fs.String("measure", "trivial,boot,activated,idle", "comma-separated measurements: trivial (1), boot (2)-(4), activated (5)-(6), idle (7)-(9), density (N machines at once; not by default)")
 	density := fs.Int("density", 50, "machines started at once for -measure density")
+	fs.IntVar(&o.densityRounds, "density-rounds", 1, "runs of each tool for -measure density, the order alternating (nspawn on the sysctls as they are only in the first); the ratios are of the medians")
 	fs.DurationVar(&o.densityTimeout, "density-timeout", 3*time.Minute, "limit for each machine's READY=1 in -measure density")
 	fs.IntVar(&o.densityLimit, "density-inotify-limit", 0, "fs.inotify.max_user_instances for -measure density's runs on the sysctls as they are (sockspawn's, nspawn's first), such as 128, Debian's default; set for each run, restored after (0: as it is)")
 	fs.StringVar(&o.sockspawn, "sockspawn", defaultSockspawn(), "the sockspawn binary")
@@ -122,6 +125,9 @@ func parseOptions(args []string) (options, error) {
 				return o, fmt.Errorf("-density %d: must be at least 1", *density)
 			}
 			o.density = *density
+			if o.densityRounds < 1 {
+				return o, fmt.Errorf("-density-rounds %d: must be at least 1", o.densityRounds)
+			}
 		case "":
 		default:
 			return o, fmt.Errorf("-measure: unknown measurement %q (trivial, boot, activated, idle, density)", m)
@@ -288,7 +294,7 @@ type bench struct {
 	cgRemoved      []string // cgroups the run left behind, removed
 	cgLeft         []string // cgroups the run left behind, not removable
 	cgBefore       []string // cgroups where nspawn puts its own, from before the run
-	idle           idleResults
+	idle           map[string]*idleResults // by tool name: sockspawn and sockspawn-b
 	dense          []densityResult
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,15 +101,26 @@ func writeLimit(n int) error {
 }
 
 // density runs the measurement for every tool, nspawn both ways.
+// With -density-rounds, the tools take turns going first, and nspawn
+// runs on the sysctls as they are only in the first round (it is there
+// to show what they allow, not for the timing).
 func (b *bench) density() {
 	first := " (sysctls as they are)"
 	if b.o.densityLimit > 0 {
 		first = " (limit set)"
 	}
-	for _, t := range b.tools {
-		b.dense = append(b.dense, b.densityRun(t, t.name+first, b.o.densityLimit, false))
-		if !t.isSockspawn() {
-			b.dense = append(b.dense, b.densityRun(t, t.name+" (limit raised)", densityRaised, true))
+	for round := 0; round < b.o.densityRounds; round++ {
+		tools := slices.Clone(b.tools)
+		if round%2 == 1 {
+			slices.Reverse(tools)
+		}
+		for _, t := range tools {
+			if t.isSockspawn() || round == 0 {
+				b.dense = append(b.dense, b.densityRun(t, t.name+first, b.o.densityLimit, false))
+			}
+			if !t.isSockspawn() {
+				b.dense = append(b.dense, b.densityRun(t, t.name+" (limit raised)", densityRaised, true))
+			}
 		}
 	}
 }
@@ -254,7 +266,7 @@ func (b *bench) densityReport(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\ndensity: %d machines booting this machine's own OS at once (-D / --volatile=yes -b; sockspawn with -U)\n", b.o.density)
 	fmt.Fprintf(w, "  %-38s %8s %10s %16s %12s %14s %8s  %s\n", "", "inotify", "READY", "all READY after", "sum of RSS", "stopping all", "SIGKILL", "exit statuses")
-	var ours, theirs *densityResult
+	var ours, theirs []*densityResult
 	for i := range b.dense {
 		d := &b.dense[i]
 		all := "-"
@@ -264,21 +276,62 @@ func (b *bench) densityReport(w io.Writer) {
 		fmt.Fprintf(w, "  %-38s %8d %10s %16s %12s %14s %8d  %s\n", d.label, d.limit, fmt.Sprintf("%d of %d", d.ready, d.n), all,
 			fmtKiB(d.rssKiB), fmtDuration(d.stop), d.killed, statusText(d.statuses))
 		switch {
-		case strings.HasPrefix(d.label, "sockspawn"):
-			ours = d
+		case strings.HasPrefix(d.label, "sockspawn "):
+			ours = append(ours, d)
 		case strings.HasSuffix(d.label, "(limit raised)"):
-			theirs = d
+			theirs = append(theirs, d)
 		}
 	}
 	if ours == nil || theirs == nil {
 		return
 	}
+	o, th := densityMedians(ours), densityMedians(theirs)
 	ratio := func(a, b float64) string {
 		if a <= 0 || b <= 0 {
 			return "-"
 		}
 		return fmt.Sprintf("%.2f", a/b)
 	}
-	fmt.Fprintf(w, "  sockspawn / nspawn with the raised limit: all READY %s (target at most 0.9), RSS %s (at most 0.6), stopping all %s (at most 1.0, no SIGKILL)\n",
-		ratio(ours.allReady.Seconds(), theirs.allReady.Seconds()), ratio(float64(ours.rssKiB), float64(theirs.rssKiB)), ratio(ours.stop.Seconds(), theirs.stop.Seconds()))
+	of := ""
+	if len(ours) > 1 || len(theirs) > 1 {
+		of = fmt.Sprintf(" (medians of %d and %d runs: all READY %s and %s, RSS %s and %s, stopping all %s and %s)",
+			len(ours), len(theirs), fmtSecondsOr(o.allReady), fmtSecondsOr(th.allReady), fmtKiB(int64(o.rss)), fmtKiB(int64(th.rss)), fmtSecondsOr(o.stop), fmtSecondsOr(th.stop))
+	}
+	fmt.Fprintf(w, "  sockspawn / nspawn with the raised limit%s: all READY %s (target at most 0.9), RSS %s (at most 0.6), stopping all %s (at most 1.0, no SIGKILL)\n",
+		of, ratio(o.allReady, th.allReady), ratio(o.rss, th.rss), ratio(o.stop, th.stop))
+}
+
+// densityFigures are the medians of a tool's density runs; allReady and
+// stop in seconds, 0 when a run had machines not READY or killed (the
+// figure is then missing, not better).
+type densityFigures struct{ allReady, rss, stop float64 }
+
+func densityMedians(runs []*densityResult) densityFigures {
+	var ready, rss, stop []float64
+	incomplete := false
+	for _, d := range runs {
+		if d.ready != d.n || d.killed > 0 || d.err != nil {
+			incomplete = true
+			continue
+		}
+		ready = append(ready, d.allReady.Seconds())
+		rss = append(rss, float64(d.rssKiB))
+		stop = append(stop, d.stop.Seconds())
+	}
+	var f densityFigures
+	if incomplete {
+		return f
+	}
+	f.allReady, _ = median(ready)
+	f.rss, _ = median(rss)
+	f.stop, _ = median(stop)
+	return f
+}
+
+// fmtSecondsOr is fmtSeconds, or "-" for a missing figure.
+func fmtSecondsOr(s float64) string {
+	if s <= 0 {
+		return "-"
+	}
+	return fmtSeconds(s)
 }

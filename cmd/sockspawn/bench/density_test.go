@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDensityOptions(t *testing.T) {
@@ -21,6 +22,8 @@ func TestDensityOptions(t *testing.T) {
 		{args: []string{"-density", "10"}, density: 0, kinds: 4}, // not asked for
 		{args: []string{"-measure", "density", "-density-inotify-limit", "128"}, density: 50, kinds: 0},
 		{args: []string{"-measure", "density", "-density-inotify-limit", "-1"}, err: "-density-inotify-limit -1"},
+		{args: []string{"-measure", "density", "-density-rounds", "3"}, density: 50, kinds: 0},
+		{args: []string{"-measure", "density", "-density-rounds", "0"}, err: "-density-rounds 0"},
 	}
 	for _, c := range cases {
 		o, err := parseOptions(c.args)
@@ -74,6 +77,35 @@ func TestLimitFor(t *testing.T) {
 	for _, c := range cases {
 		if got := limitFor(c.current, c.want, c.raise); got != c.set {
 			t.Errorf("limitFor(%d, %d, %v) = %d, want %d", c.current, c.want, c.raise, got, c.set)
+		}
+	}
+}
+
+func TestDensityMedians(t *testing.T) {
+	run := func(ready, killed int, all, stop time.Duration, rss int64) *densityResult {
+		return &densityResult{n: 3, ready: ready, killed: killed, allReady: all, stop: stop, rssKiB: rss}
+	}
+	cases := []struct {
+		name string
+		runs []*densityResult
+		want densityFigures
+	}{
+		{"one", []*densityResult{run(3, 0, 2*time.Second, time.Second, 100)}, densityFigures{2, 100, 1}},
+		{"odd", []*densityResult{
+			run(3, 0, 9*time.Second, 3*time.Second, 300),
+			run(3, 0, 2*time.Second, 1*time.Second, 100),
+			run(3, 0, 4*time.Second, 2*time.Second, 200)}, densityFigures{4, 200, 2}},
+		{"even", []*densityResult{
+			run(3, 0, 2*time.Second, 1*time.Second, 100),
+			run(3, 0, 4*time.Second, 3*time.Second, 300)}, densityFigures{3, 200, 2}},
+		// A run with machines not READY or killed has no figure, and the
+		// medians of the rest would flatter the tool: none at all.
+		{"not all ready", []*densityResult{run(3, 0, time.Second, time.Second, 1), run(2, 0, 0, time.Second, 1)}, densityFigures{}},
+		{"killed", []*densityResult{run(3, 0, time.Second, time.Second, 1), run(3, 1, time.Second, time.Second, 1)}, densityFigures{}},
+	}
+	for _, c := range cases {
+		if got := densityMedians(c.runs); got != c.want {
+			t.Errorf("%s: densityMedians = %+v, want %+v", c.name, got, c.want)
 		}
 	}
 }

@@ -53,10 +53,10 @@ func idleTool(t tool, action, addr, units string) tool {
 	}, env: t.env}
 }
 
-// idleRun is one round of (7) to (9) with sockspawn; other tools have no
-// idle action, and are not run.
+// idleRun is one round of (7) to (9) with sockspawn (and sockspawn-b);
+// other tools have no idle action, and are not run.
 func (b *bench) idleRun(t tool, record bool) (string, error) {
-	if t.name != "sockspawn" {
+	if !t.isSockspawn() {
 		return "skipped (no idle action)", nil
 	}
 	frz, err := b.idleFreezeRun(t, record)
@@ -163,7 +163,7 @@ func (b *bench) idleFreezeRun(t tool, record bool) (string, error) {
 	mw, _ := median(warm)
 	mf, _ := median(wakes)
 	if record {
-		res := &b.idle
+		res := b.idleOf(t.name)
 		res.warm = append(res.warm, time.Duration(mw*float64(time.Second)))
 		res.afterFrz = append(res.afterFrz, time.Duration(mf*float64(time.Second)))
 		res.switches = append(res.switches, maxSwitches)
@@ -203,7 +203,8 @@ func (b *bench) idlePoweroffRun(t tool, record bool) (string, error) {
 		return failWith(err)
 	}
 	if record {
-		b.idle.afterOff = append(b.idle.afterOff, d)
+		res := b.idleOf(t.name)
+		res.afterOff = append(res.afterOff, d)
 	}
 	return fmt.Sprintf("idle poweroff: first byte after it %s", fmtDuration(d)), nil
 }
@@ -245,12 +246,23 @@ func cgroupCPU(fz *payload.Freezer) (int64, error) {
 	return 0, fmt.Errorf("%s/cpu.stat: no usage_usec", fz.Dir())
 }
 
+// idleOf is the idle results of the tool named name.
+func (b *bench) idleOf(name string) *idleResults {
+	if b.idle == nil {
+		b.idle = map[string]*idleResults{}
+	}
+	if b.idle[name] == nil {
+		b.idle[name] = &idleResults{}
+	}
+	return b.idle[name]
+}
+
 // idleReport writes the table of (7) to (9).
 func (b *bench) idleReport(w io.Writer) {
 	if !b.measures(idleKind) {
 		return
 	}
-	r := &b.idle
+	r := b.idleOf("sockspawn")
 	med := func(ds []time.Duration) (float64, bool) { return median(seconds(ds)) }
 	fmt.Fprintf(w, "\nidle actions (sockspawn, --listen, IdleActionSec=%s), medians of %d rounds\n", idlePeriod, len(r.warm))
 	fmt.Fprintf(w, "%-44s %12s %12s %7s %14s\n", "measurement", "sockspawn", "against", "ratio", "target")
@@ -304,5 +316,18 @@ func (b *bench) idleReport(w io.Writer) {
 		"  the freeze\n", idleWakes, b.o.warm, b.o.idle, b.o.settle)
 	if !okC {
 		fmt.Fprintln(w, "(8) has no figure to compare with: measure activated (5) with systemd-nspawn in the same run")
+	}
+	if rb := b.idle["sockspawn-b"]; rb != nil {
+		fmt.Fprintln(w, "A/B: sockspawn-b over sockspawn")
+		for _, ab := range []struct {
+			label string
+			a, b  []time.Duration
+		}{{"(7) first byte after a freeze", r.afterFrz, rb.afterFrz}, {"(8) first byte after idle poweroff", r.afterOff, rb.afterOff}} {
+			ma, okA := med(ab.a)
+			mb, okB := med(ab.b)
+			if okA && okB && ma > 0 {
+				fmt.Fprintf(w, "%-44s %12s %12s %7.2f\n", ab.label, fmtSeconds(ma), fmtSeconds(mb), mb/ma)
+			}
+		}
 	}
 }
