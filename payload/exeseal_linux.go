@@ -106,7 +106,7 @@ func sealedMemfd() (*os.File, error) {
 		return nil, fmt.Errorf("open own executable: %w", err)
 	}
 	defer src.Close()
-	fd, err := unix.MemfdCreate("sockspawn-stage", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := unix.MemfdCreate(StageName, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, os.NewSyscallError("memfd_create", err)
 	}

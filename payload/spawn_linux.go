@@ -89,7 +89,7 @@ func StageCmd(s StageSpec, pidfd *int) *exec.Cmd {
 	syncFD := 3 + len(s.Listen)
 	cmd := &exec.Cmd{
 		Path:       s.Exe,
-		Args:       []string{"sockspawn-stage", StageCommand, strconv.Itoa(syncFD)},
+		Args:       []string{StageName, StageCommand, strconv.Itoa(syncFD)},
 		Env:        []string{},
 		Stdin:      s.Stdio[0],
 		Stdout:     s.Stdio[1],

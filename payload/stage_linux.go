@@ -16,6 +16,11 @@ import (
 // StageCommand is the hidden subcommand that runs the init stage.
 const StageCommand = "__stage"
 
+// StageName is the stage's argv[0] and its name in ps and top, until it
+// executes the payload (its executable is an fd, so the name would be a
+// number); it fits the kernel's 15 bytes of a task's name.
+const StageName = "sockspawn-stage"
+
 // StageMain is the init stage: it runs as PID 1 of the container's fresh
 // namespaces, reads the Plan from the sync socket (fd syncFD), builds the
 // root, pivots into it and executes the payload. It returns only on
@@ -24,6 +29,7 @@ func StageMain(syncFD int) int {
 	// Everything below, the bounding-set drops in particular, must happen
 	// on the thread that finally calls execve.
 	runtime.LockOSThread()
+	_ = os.WriteFile("/proc/self/comm", []byte(StageName), 0) // the process's name: its main thread's
 	unix.Umask(0)
 	// Not dumpable until execve: nothing in the container may ptrace the
 	// stage or open its /proc files (its exe is sealed anyway).

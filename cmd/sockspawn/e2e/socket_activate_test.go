@@ -168,6 +168,16 @@ func TestListenStopUnused(t *testing.T) {
 	if cgs := findCgroups(m.Name); len(cgs) != 1 || len(cgroupCommands(t, cgs[0])) != 1 {
 		t.Fatalf("no held stage in the machine's cgroups %v", cgs)
 	}
+	// An operator's freeze is refused at once: there is nothing to freeze.
+	began := time.Now()
+	status, stdout, stderr := sockRun(t, 30*time.Second, cleanEnv(), nil, sockspawnBin, "freeze", m.Name)
+	if status != 1 || !strings.Contains(stderr, "not booted") || time.Since(began) > 5*time.Second {
+		t.Errorf("sockspawn freeze %s while its stage waits: status %d after %v, stdout %q, stderr %q; want 1 at once, saying it is not booted",
+			m.Name, status, time.Since(began).Round(time.Millisecond), stdout, stderr)
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%s/comm", stagePID(t, m.Name))); err != nil || strings.TrimSpace(string(comm)) != "sockspawn-stage" {
+		t.Errorf("the held stage's name in ps: %q (%v), want sockspawn-stage", comm, err)
+	}
 	start := time.Now()
 	m.Signal(syscall.SIGTERM)
 	if status := m.Wait(10 * time.Second); status != 0 {
@@ -187,4 +197,18 @@ func TestListenStopUnused(t *testing.T) {
 	if got, err := sockAsk(loopback(port), time.Second); err == nil {
 		t.Errorf("%s still answers after the stop: %q", loopback(port), got)
 	}
+}
+
+// stagePID is the pid of the one process in machine name's cgroup.
+func stagePID(t *testing.T, name string) string {
+	t.Helper()
+	cgs := findCgroups(name)
+	if len(cgs) != 1 {
+		t.Fatalf("machine %s's cgroups: %v, want one", name, cgs)
+	}
+	b, err := os.ReadFile(filepath.Join(cgs[0], "cgroup.procs"))
+	if err != nil || len(strings.Fields(string(b))) != 1 {
+		t.Fatalf("the processes of %s: %q (%v), want one", cgs[0], b, err)
+	}
+	return strings.Fields(string(b))[0]
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +48,9 @@ func Freeze(name string, freeze bool) error {
 	dir, err := payloadCgroupOf(pid, name)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", cmd, name, err)
+	}
+	if freeze && onlyStage(dir) {
+		return fmt.Errorf("machine %s is not booted: it is built and boots on its next connection; nothing to freeze", name)
 	}
 	fz, err := payload.OpenFreezer(dir)
 	if err != nil {
@@ -114,4 +118,21 @@ func payloadCgroupOf(pid int, name string) (string, error) {
 	}
 	p, _ := payload.PayloadCgroup(own, name, false)
 	return filepath.Join(mnt, p), nil
+}
+
+// onlyStage reports whether cgroup dir holds a held stage alone (a
+// --listen machine waiting for its next connection, its init not run).
+func onlyStage(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	pids := strings.Fields(string(b))
+	if err != nil || len(pids) == 0 {
+		return false
+	}
+	for _, pid := range pids {
+		cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); argv0 != payload.StageName {
+			return false
+		}
+	}
+	return true
 }
