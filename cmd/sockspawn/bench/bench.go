@@ -291,9 +291,9 @@ type bench struct {
 	seq            int
 	results        map[string]*results // by tool name
 	failures       int
-	cgRemoved      []string // cgroups the run left behind, removed
-	cgLeft         []string // cgroups the run left behind, not removable
-	cgBefore       []string // cgroups where nspawn puts its own, from before the run
+	cgRemoved      []string                // cgroups the run left behind, removed
+	cgLeft         []string                // cgroups the run left behind, not removable
+	cgBefore       []string                // cgroups where nspawn puts its own, from before the run
 	idle           map[string]*idleResults // by tool name: sockspawn and sockspawn-b
 	dense          []densityResult
 }
