@@ -1,6 +1,7 @@
 package units
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -118,10 +119,18 @@ func applyNspawn(c *Config, src Sources, o *Option, shown, raw, loc string) erro
 			return fmt.Errorf("%s=: %w", shown, err)
 		}
 		for _, w := range words {
-			if w == "" {
-				return fmt.Errorf("%s=: an empty word (\"\") is not an assignment", shown)
+			if strings.TrimSpace(w) == "" {
+				return fmt.Errorf("%s=: an empty word (%q) is not an assignment", shown, w)
 			}
-			if err := applyAs(c, src, o.Key, shown, w, loc, nil); err != nil {
+			// The word is unquoted already: its own blanks are kept
+			// ("A=x " stays so, as nspawn keeps it).
+			word := func(string) (string, error) {
+				if strings.IndexFunc(w, isControlNotTab) >= 0 {
+					return "", errors.New("the value contains a control character")
+				}
+				return w, nil
+			}
+			if err := applyAs(c, src, o.Key, shown, w, loc, word); err != nil {
 				return err
 			}
 		}
