@@ -25,10 +25,6 @@ type Relay struct {
 	drain   *passiveDrain // with --console=passive, instead of master
 }
 
-// escapeByte is ^]: pressed three times within a second on an interactive
-// console, it stops the container at once, as in systemd-nspawn.
-const escapeByte = 0x1d
-
 // Start relays the container's console, master (nil: the container has
 // none) with its peer, as mode says: to stdout, and from stdin when
 // interactive; kill stops the container at once (the escape key).
@@ -102,19 +98,12 @@ func nonblockingDup(f *os.File) (int, error) {
 
 func (r *Relay) copyInput(stdin *os.File, kill func()) {
 	buf := make([]byte, 4096)
-	var escapes []time.Time
+	var d detacher // on an interactive console, ^]^]^] stops the container at once, as in systemd-nspawn
 	for {
 		n, err := stdin.Read(buf)
-		for _, b := range buf[:n] {
-			if b != escapeByte {
-				escapes = escapes[:0]
-				continue
-			}
-			escapes = append(escapes, time.Now())
-			if len(escapes) >= 3 && escapes[len(escapes)-1].Sub(escapes[len(escapes)-3]) < time.Second {
-				kill()
-				return
-			}
+		if d.feed(buf[:n], time.Now()) {
+			kill()
+			return
 		}
 		if n > 0 {
 			if _, werr := r.master.Write(buf[:n]); werr != nil {

@@ -16,6 +16,69 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// TestConsoleEscape: on an interactive console, ^] pressed three times
+// within a second kills the container at once, as on systemd-nspawn's;
+// two, and a key between, do not.
+func TestConsoleEscape(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		missing(t, "script (bsdutils)")
+	}
+	t.Parallel()
+	name := newMachineName(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "script", "-qefc", sockspawnBin+" run -q -M "+name+" -D / --volatile=yes -- /bin/sh -c 'echo up; exec sleep 60'", "/dev/null")
+	cmd.Env = cleanEnv()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), "up") {
+		n, err := out.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no \"up\" from the container: %v; output %q", err, seen.String())
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Not yet: two, then another key.
+	if _, err := in.Write([]byte{0x1d, 0x1d, 'x'}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("sockspawn ended on ^]^]x: %v", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	start := time.Now()
+	if _, err := in.Write([]byte{0x1d, 0x1d, 0x1d}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGKILL) {
+			t.Errorf("sockspawn after ^]^]^]: %v, want status 137 (the init killed)", err)
+		}
+		t.Logf("ended %v after the escape", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("sockspawn still runs 10 s after ^]^]^]")
+	}
+	checkLeftovers(t, name, 0, "")
+}
+
 // TestInteractiveConsole runs sockspawn on a terminal (script(1) gives it
 // one): the console defaults to interactive, so what is typed reaches the
 // container's shell on its /dev/console pty and its output comes back,
