@@ -222,7 +222,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		// payload starts.
 		if _, err := SetupVeth(spec.Veth, spec.VethBridge, cmd.Process.Pid); err != nil {
 			<-moved
-			st.abort()
+			st.Abort()
 			return nil, err
 		}
 	}
@@ -231,14 +231,14 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		fs.Pid = cmd.Process.Pid
 		if st.Forwarder, err = StartForwarding(fs); err != nil {
 			<-moved
-			st.abort()
+			st.Abort()
 			return nil, err
 		}
 	}
 	trees, err := idmappedTrees(p, cmd.Process.Pid)
 	if err != nil {
 		<-moved
-		st.abort()
+		st.Abort()
 		return nil, err
 	}
 	p.LateCgroupNS = spec.LateCgroupNS
@@ -248,11 +248,11 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 	}
 	if err != nil {
 		<-moved
-		st.abort()
+		st.Abort()
 		return nil, err
 	}
 	if err := <-moved; err != nil {
-		st.abort()
+		st.Abort()
 		return nil, err
 	}
 	if spec.LateCgroupNS {
@@ -262,18 +262,18 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 			if m, _, rerr := recvMsg(parent); rerr == nil && m.Type == "error" {
 				err = &StageError{Step: m.Step, Err: m.Error}
 			}
-			st.abort()
+			st.Abort()
 			return nil, err
 		}
 	}
 	m, files, err := recvMsg(parent)
 	if err != nil {
-		st.abort()
+		st.Abort()
 		return nil, err
 	}
 	switch {
 	case m.Type == "error":
-		st.abort()
+		st.Abort()
 		return nil, &StageError{Step: m.Step, Err: m.Error}
 	case m.Type == "fds" && len(files) >= 1:
 		st.Notify = files[0]
@@ -284,7 +284,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		}
 		if len(rest) != len(p.TTYs) {
 			closeAll(files)
-			st.abort()
+			st.Abort()
 			return nil, fmt.Errorf("init stage handed over %d ttys, want %d", len(rest), len(p.TTYs))
 		}
 		st.TTYs = rest
@@ -293,7 +293,7 @@ func Start(p Plan, spec StageSpec) (*Stage, error) {
 		for _, f := range files {
 			f.Close()
 		}
-		st.abort()
+		st.Abort()
 		return nil, fmt.Errorf("init stage died while building the container")
 	}
 }
@@ -337,10 +337,6 @@ func (s *Stage) Release() error {
 	return nil
 }
 
-// Abort kills a stage that has not executed the payload (one held for
-// its go-ahead) and reaps it.
-func (s *Stage) Abort() { s.abort() }
-
 // Signal sends sig to the stage (the container's init) through its pidfd.
 func (s *Stage) Signal(sig syscall.Signal) error {
 	if s.PidFD >= 0 {
@@ -357,8 +353,9 @@ func (s *Stage) Close() {
 	}
 }
 
-// abort kills a stage that failed and reaps it.
-func (s *Stage) abort() {
+// Abort kills a stage that failed, or has not executed the payload (one
+// held for its go-ahead), and reaps it.
+func (s *Stage) Abort() {
 	if s.Forwarder != nil {
 		_ = s.Forwarder.Stop()
 	}

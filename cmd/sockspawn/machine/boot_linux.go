@@ -97,11 +97,7 @@ func (r *run) bootOnce(b boot) (bootResult, error) {
 	b.closeExe() // the stage's own mapping keeps it until the payload runs
 	trace("stage started, plan handed over")
 	if err != nil {
-		if r.c.HasVeth() {
-			// At once, not when the kernel gets round to the dead
-			// namespace: a zone's bridge goes only once it is empty.
-			_ = payload.RemoveVeth(r.d.Machine, r.c.VethBridge())
-		}
+		r.dropVeth()
 		return failed, fmt.Errorf("%s: %w", r.d.Machine, err)
 	}
 	if b.hold != nil {
@@ -112,9 +108,7 @@ func (r *run) bootOnce(b boot) (bootResult, error) {
 		}
 		if err != nil || stopped {
 			st.Abort()
-			if r.c.HasVeth() {
-				_ = payload.RemoveVeth(r.d.Machine, r.c.VethBridge())
-			}
+			r.dropVeth()
 			if err != nil {
 				return failed, fmt.Errorf("%s: %w", r.d.Machine, err)
 			}
@@ -202,6 +196,15 @@ func (r *run) stopNetwork(st *payload.Stage) {
 		if err := payload.RemoveVeth(r.d.Machine, r.c.VethBridge()); err != nil {
 			r.warn(err.Error())
 		}
+	}
+}
+
+// dropVeth removes the veth of a boot whose payload never ran, at once,
+// not when the kernel gets round to the dead namespace: a zone's bridge
+// goes only once it is empty.
+func (r *run) dropVeth() {
+	if r.c.HasVeth() {
+		_ = payload.RemoveVeth(r.d.Machine, r.c.VethBridge())
 	}
 }
 
