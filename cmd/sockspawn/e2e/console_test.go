@@ -16,20 +16,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestConsoleEscape: on an interactive console, ^] pressed three times
-// within a second kills the container at once, as on systemd-nspawn's;
-// two, and a key between, do not.
-func TestConsoleEscape(t *testing.T) {
+// onTerminal is `sockspawn run` of a fresh machine on this OS with
+// payload, on a terminal that script(1) gives it, killed after 30 s; the
+// test runs in parallel.
+func onTerminal(t *testing.T, payload string) (cmd *exec.Cmd, name string) {
+	t.Helper()
 	needRoot(t)
 	if _, err := exec.LookPath("script"); err != nil {
 		missing(t, "script (bsdutils)")
 	}
 	t.Parallel()
-	name := newMachineName(t)
+	name = newMachineName(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qefc", sockspawnBin+" run -q -M "+name+" -D / --volatile=yes -- /bin/sh -c 'echo up; exec sleep 60'", "/dev/null")
+	t.Cleanup(cancel)
+	cmd = exec.CommandContext(ctx, "script", "-qefc", sockspawnBin+" run -q -M "+name+" -D / --volatile=yes -- "+payload, "/dev/null")
 	cmd.Env = cleanEnv()
+	return cmd, name
+}
+
+// TestConsoleEscape: on an interactive console, ^] pressed three times
+// within a second kills the container at once, as on systemd-nspawn's;
+// two, and a key between, do not.
+func TestConsoleEscape(t *testing.T) {
+	cmd, name := onTerminal(t, "/bin/sh -c 'echo up; exec sleep 60'")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -84,16 +93,7 @@ func TestConsoleEscape(t *testing.T) {
 // container's shell on its /dev/console pty and its output comes back,
 // and the shell's exit status is sockspawn's.
 func TestInteractiveConsole(t *testing.T) {
-	needRoot(t)
-	if _, err := exec.LookPath("script"); err != nil {
-		missing(t, "script (bsdutils)")
-	}
-	t.Parallel()
-	name := newMachineName(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qefc", sockspawnBin+" run -q -M "+name+" -D / --volatile=yes -- /bin/sh", "/dev/null")
-	cmd.Env = cleanEnv()
+	cmd, name := onTerminal(t, "/bin/sh")
 	cmd.Stdin = strings.NewReader("echo answer=$((6*7)); tty; exit 4\n")
 	out, err := cmd.Output()
 	var ee *exec.ExitError

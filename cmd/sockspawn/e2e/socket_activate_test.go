@@ -44,7 +44,7 @@ func TestSocketFirstConnection(t *testing.T) {
 				if len(cgs) != 1 {
 					t.Fatalf("the machine's cgroups before any connection: %v, want the held stage's", cgs)
 				}
-				if cmds := cgroupCommands(t, cgs[0]); len(cmds) != 1 || cmds[0] != "sockspawn-stage" {
+				if cmds := cgroupCommands(cgs[0]); len(cmds) != 1 || cmds[0] != "sockspawn-stage" {
 					t.Errorf("in the machine's cgroup before any connection: %q, want the stage alone", cmds)
 				}
 			case len(cgs) > 0:
@@ -137,10 +137,12 @@ func TestSocketNamed(t *testing.T) {
 	}
 }
 
-// cgroupCommands is argv[0] of every process in cgroup dir and below.
-func cgroupCommands(t *testing.T, dir string) []string {
-	t.Helper()
-	var cmds []string
+// cgroupProcess is a process of a cgroup: its pid and argv[0].
+type cgroupProcess struct{ pid, argv0 string }
+
+// cgroupProcesses lists the processes in cgroup dir and below.
+func cgroupProcesses(dir string) []cgroupProcess {
+	var ps []cgroupProcess
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
 			return nil
@@ -149,10 +151,19 @@ func cgroupCommands(t *testing.T, dir string) []string {
 		for _, pid := range strings.Fields(string(b)) {
 			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
 			argv0, _, _ := strings.Cut(string(cmdline), "\x00")
-			cmds = append(cmds, argv0)
+			ps = append(ps, cgroupProcess{pid, argv0})
 		}
 		return nil
 	})
+	return ps
+}
+
+// cgroupCommands is argv[0] of every process in cgroup dir and below.
+func cgroupCommands(dir string) []string {
+	var cmds []string
+	for _, p := range cgroupProcesses(dir) {
+		cmds = append(cmds, p.argv0)
+	}
 	return cmds
 }
 
@@ -165,7 +176,7 @@ func TestListenStopUnused(t *testing.T) {
 	port := sockPort(t)
 	units := sockUnitDir(t, sockUnit{Name: "echo", Listen: loopback(port), Greeting: "hello"})
 	m := startSockActivated(t, viaListen, []sockAddr{{Name: "echo", Addr: loopback(port)}}, sockBootArgs(units))
-	if cgs := findCgroups(m.Name); len(cgs) != 1 || len(cgroupCommands(t, cgs[0])) != 1 {
+	if cgs := findCgroups(m.Name); len(cgs) != 1 || len(cgroupCommands(cgs[0])) != 1 {
 		t.Fatalf("no held stage in the machine's cgroups %v", cgs)
 	}
 	// An operator's freeze is refused at once: there is nothing to freeze.
@@ -206,9 +217,9 @@ func stagePID(t *testing.T, name string) string {
 	if len(cgs) != 1 {
 		t.Fatalf("machine %s's cgroups: %v, want one", name, cgs)
 	}
-	b, err := os.ReadFile(filepath.Join(cgs[0], "cgroup.procs"))
-	if err != nil || len(strings.Fields(string(b))) != 1 {
-		t.Fatalf("the processes of %s: %q (%v), want one", cgs[0], b, err)
+	ps := cgroupProcesses(cgs[0])
+	if len(ps) != 1 {
+		t.Fatalf("the processes of %s: %v, want one", cgs[0], ps)
 	}
-	return strings.Fields(string(b))[0]
+	return ps[0].pid
 }
